@@ -1,0 +1,53 @@
+"""Stage 1: naive prompting. Renders the task's naive prompt for every record of the split,
+generates with the configured backend and appends responses to data/cache/<run>.jsonl.
+
+    python cache_results_naive.py                       # the CPU demo (configs/default.yaml)
+    python cache_results_naive.py --config configs/experiments/gpu_llama31_8b_naive.yaml
+
+Rerun it after an interruption: finished records are skipped.
+"""
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; unset it to use a hub
+
+from elmtex.backends import GenerationSettings, make_backend
+from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
+from elmtex.config import add_config_args, config_from_args, resolve_path
+from elmtex.io import load_split
+from elmtex.prompts import PromptTemplate
+from elmtex.task import load_task
+
+METHOD = "naive"
+
+parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
+parser.add_argument("--overwrite", action="store_true", help="discard this run's earlier cache")
+args = parser.parse_args()
+cfg = config_from_args(args)
+
+task = load_task(cfg["task"])
+template = PromptTemplate(task.prompt_path("naive"))
+records = load_split(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
+                     task, cfg["data"]["limit"])
+name = run_name(cfg, METHOD)
+cache_path, manifest_path = cache_paths(cfg, name)
+if args.overwrite:
+    cache_path.unlink(missing_ok=True)
+print(f"run {name}: {len(records)} records -> {cache_path}")
+
+settings = GenerationSettings.from_config(cfg)
+backend = make_backend(cfg)
+decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
+            "task": task.source, "generation": cfg["generation"], "backend": cfg["backend"]["name"]}
+prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite)
+
+counts = cache_responses(
+    records, lambda r: (template.render(task, r[task.input_key]), {}),
+    backend, settings, cache_path, name, METHOD, cfg["backend"]["batch_size"],
+)
+print(f"done: {counts}")
+if counts["request_errors"]:
+    print(f"{counts['request_errors']} requests failed; rerun this command to retry them.")
+    sys.exit(1)

@@ -1,0 +1,241 @@
+"""Inference backends behind one interface: `generate(conversations, settings)`.
+
+- transformers: in process, batched with left padding (the CPU default);
+- vllm: in process on a GPU box, imported only when chosen;
+- openai: any OpenAI-compatible server (`vllm serve`, scripts/run_llm.sh), concurrent
+  requests with timeouts and retries.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import requests
+
+from elmtex.local_models import resolve_model_path
+
+Conversation = list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    max_new_tokens: int = 512
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    seed: int = 1234
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> GenerationSettings:
+        g = cfg["generation"]
+        return cls(int(g["max_new_tokens"]), float(g["temperature"]), float(g["top_p"]),
+                   int(g["seed"]))
+
+
+@dataclass
+class Generation:
+    text: str
+    finish_reason: str  # "stop" | "length" | "error"
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_s: float  # wall time of the call that produced it (a whole batch in process)
+    error: str | None = None
+
+
+class Backend(Protocol):
+    name: str
+    model_id: str
+
+    def generate(self, conversations: list[Conversation],
+                 settings: GenerationSettings) -> list[Generation]: ...
+
+
+def _torch_dtype(name: str):
+    import torch
+
+    return "auto" if name == "auto" else getattr(torch, name)
+
+
+class TransformersBackend:
+    name = "transformers"
+
+    def __init__(self, model_path: str, dtype: str = "bfloat16", device: str = "auto",
+                 torch_threads: int | None = None):
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if torch_threads:
+            torch.set_num_threads(int(torch_threads))
+        self.model_id = model_path
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        self.tokenizer = AutoTokenizer.from_pretrained(model_path)
+        if self.tokenizer.chat_template is None:
+            raise ValueError(f"{model_path} has no chat template; use an instruct model.")
+        self.tokenizer.padding_side = "left"  # decoder-only batching needs left padding
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=_torch_dtype(dtype))
+        self.model.to(self.device).eval()
+        gen_cfg = self.model.generation_config
+        eos = gen_cfg.eos_token_id if gen_cfg.eos_token_id is not None else \
+            self.tokenizer.eos_token_id
+        self.stop_ids = set(eos if isinstance(eos, list) else [eos])
+
+    def render(self, conversation: Conversation) -> str:
+        return self.tokenizer.apply_chat_template(
+            conversation, tokenize=False, add_generation_prompt=True)
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        return len(self.tokenizer(self.render(conversation), add_special_tokens=False).input_ids)
+
+    def generate(self, conversations: list[Conversation],
+                 settings: GenerationSettings) -> list[Generation]:
+        import torch
+
+        texts = [self.render(c) for c in conversations]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = enc.to(self.device)
+        sample = settings.temperature > 0
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=settings.max_new_tokens,
+            do_sample=sample,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        if sample:
+            kwargs.update(temperature=settings.temperature, top_p=settings.top_p)
+            torch.manual_seed(settings.seed)
+        else:  # silence the model's own sampling defaults when decoding greedily
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **kwargs)
+        latency = time.perf_counter() - t0
+        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
+        new = out[:, enc["input_ids"].shape[1]:].tolist()
+        results = []
+        for row, plen in zip(new, prompt_lens, strict=True):
+            stop_at = next((i for i, t in enumerate(row) if t in self.stop_ids), None)
+            ids = row if stop_at is None else row[:stop_at]
+            results.append(Generation(
+                text=self.tokenizer.decode(ids, skip_special_tokens=True),
+                finish_reason="length" if stop_at is None else "stop",
+                prompt_tokens=int(plen),
+                completion_tokens=len(ids) + (0 if stop_at is None else 1),
+                latency_s=latency,
+            ))
+        return results
+
+
+class VLLMBackend:
+    """In-process vLLM (GPU box). Imported lazily so CPU paths never import vllm."""
+
+    name = "vllm"
+
+    def __init__(self, model_path: str, dtype: str, seed: int, tensor_parallel_size: int = 1,
+                 max_model_len: int = 15360, gpu_memory_utilization: float = 0.9):
+        from vllm import LLM
+
+        self.model_id = model_path
+        self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
+                       tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
+                       gpu_memory_utilization=gpu_memory_utilization)
+
+    def generate(self, conversations: list[Conversation],
+                 settings: GenerationSettings) -> list[Generation]:
+        from vllm import SamplingParams
+
+        params = SamplingParams(temperature=settings.temperature, top_p=settings.top_p,
+                                max_tokens=settings.max_new_tokens, seed=settings.seed)
+        t0 = time.perf_counter()
+        outs = self.llm.chat(conversations, params, use_tqdm=False)
+        latency = time.perf_counter() - t0
+        return [Generation(
+            text=o.outputs[0].text,
+            finish_reason=o.outputs[0].finish_reason or "stop",
+            prompt_tokens=len(o.prompt_token_ids or []),
+            completion_tokens=len(o.outputs[0].token_ids),
+            latency_s=latency,
+        ) for o in outs]
+
+
+class OpenAIBackend:
+    """Any server that speaks the OpenAI chat-completions API."""
+
+    name = "openai"
+    RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+    def __init__(self, base_url: str, model: str, api_key: str = "EMPTY",
+                 concurrency: int = 8, timeout_s: float = 600.0, max_retries: int = 5,
+                 backoff_s: float = 1.0):
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model_id = model
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+        self.concurrency = max(1, int(concurrency))
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.session = requests.Session()
+
+    def _one(self, conversation: Conversation, settings: GenerationSettings) -> Generation:
+        body = {"model": self.model_id, "messages": conversation,
+                "temperature": settings.temperature, "top_p": settings.top_p,
+                "max_tokens": settings.max_new_tokens, "seed": settings.seed}
+        last_error = ""
+        for attempt in range(self.max_retries + 1):
+            if attempt:  # exponential backoff with jitter, so many clients do not retry in step
+                time.sleep(self.backoff_s * 2 ** (attempt - 1) * (0.5 + random.random()))
+            t0 = time.perf_counter()
+            try:
+                r = self.session.post(self.url, json=body, headers=self.headers,
+                                      timeout=self.timeout_s)
+            except (requests.ConnectionError, requests.Timeout) as e:
+                last_error = f"{type(e).__name__}: {e}"
+                continue
+            if r.status_code in self.RETRY_STATUS:
+                last_error = f"HTTP {r.status_code}: {r.text[:200]}"
+                continue
+            if r.status_code != 200:
+                raise RuntimeError(f"{self.url} answered HTTP {r.status_code}: {r.text[:500]}")
+            data = r.json()
+            choice = data["choices"][0]
+            usage = data.get("usage") or {}
+            return Generation(
+                text=choice["message"].get("content") or "",
+                finish_reason=choice.get("finish_reason") or "stop",
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=usage.get("completion_tokens"),
+                latency_s=time.perf_counter() - t0,
+            )
+        # Out of retries: recorded as an error generation, so the run goes on and a rerun retries.
+        return Generation("", "error", None, None, 0.0,
+                          error=f"gave up after {self.max_retries + 1} tries: {last_error}")
+
+    def generate(self, conversations: list[Conversation],
+                 settings: GenerationSettings) -> list[Generation]:
+        with cf.ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(lambda c: self._one(c, settings), conversations))
+
+
+def make_backend(cfg: dict) -> Backend:
+    """The backend the config names, with its model loaded (or its server addressed)."""
+    name = cfg["backend"]["name"]
+    model = cfg["model"]
+    if name == "openai":
+        o = cfg["backend"]["openai"]
+        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"], o["api_key"],
+                             o["concurrency"], o["timeout_s"], o["max_retries"], o["backoff_s"])
+    path = resolve_model_path(model["name_or_path"], model["models_dir"])
+    if name == "transformers":
+        t = cfg["backend"]["transformers"]
+        return TransformersBackend(path, model["dtype"], t["device"], t["torch_threads"])
+    if name == "vllm":
+        v = cfg["backend"]["vllm"]
+        return VLLMBackend(path, model["dtype"], cfg["generation"]["seed"],
+                           v["tensor_parallel_size"], v["max_model_len"],
+                           v["gpu_memory_utilization"])
+    raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

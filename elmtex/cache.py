@@ -1,0 +1,191 @@
+"""Caching stage logic shared by every prompting method: render, generate, parse, append.
+
+A run's responses go to data/cache/<run>.jsonl with data/cache/<run>.manifest.json beside it.
+Rerunning skips finished ids; a run whose model, prompt or generation settings changed refuses
+to mix its answers into the old file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from elmtex import ROOT
+from elmtex.backends import Backend, Conversation, GenerationSettings
+from elmtex.config import UserError, resolve_path
+from elmtex.io import JsonlAppender, read_json, read_jsonl, repair_torn_tail, write_json
+from elmtex.parsing import parse_json_object
+
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-transformers",
+            "faiss-cpu", "rouge-score", "bert-score", "requests")
+
+
+def slug(text: str) -> str:
+    keep = "".join(c if c.isalnum() or c in "._-" else "-" for c in text.strip("/").lower())
+    return "-".join(p for p in keep.split("-") if p)
+
+
+def run_name(cfg: dict, method: str) -> str:
+    """The configured run name, or <method>-<model>-<data set>-<split>."""
+    if cfg["run"]["name"]:
+        return cfg["run"]["name"]
+    model = slug(Path(str(cfg["model"]["name_or_path"])).name)
+    data = slug(Path(cfg["data"]["dir"]).name)
+    return f"{method}-{model}-{data}-{cfg['data']['split']}"
+
+
+def cache_paths(cfg: dict, name: str) -> tuple[Path, Path]:
+    d = resolve_path(cfg["run"]["cache_dir"])
+    return d / f"{name}.jsonl", d / f"{name}.manifest.json"
+
+
+def package_versions() -> dict[str, str | None]:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    return out
+
+
+def code_revision() -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty = bool(status) if status is not None else None
+    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty}
+
+
+def model_identity(path: str) -> dict[str, Any]:
+    """What exactly the model was: its path plus, for a prepared local model, its source hash."""
+    ident: dict[str, Any] = {"name_or_path": path}
+    prepared = Path(path) / "prepared.json"
+    if prepared.exists():
+        info = read_json(prepared)
+        ident.update({k: info.get(k) for k in ("name", "gguf_sha256", "dtype", "source_packages")})
+    return ident
+
+
+def fingerprint(parts: dict) -> str:
+    """Hash of what decides the answers; a resumed run must match it."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+class CacheMismatch(UserError, RuntimeError):
+    """A resumed run whose settings differ from the cached part."""
+
+
+def finished_ids(cache_path: Path) -> set[str]:
+    """Ids already in the cache; a torn last line (crash mid-write) is cut off first."""
+    if repair_torn_tail(cache_path):
+        print(f"note: removed an incomplete last line from {cache_path}", file=sys.stderr)
+    if not cache_path.exists():
+        return set()
+    return {row["id"] for _, row in read_jsonl(cache_path)}
+
+
+def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, backend: Backend,
+                     decisive: dict, overwrite: bool) -> dict:
+    """Write (or check, on resume) the manifest; returns it."""
+    fp = fingerprint(decisive)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if manifest_path.exists() and not overwrite:
+        old = read_json(manifest_path)
+        if old.get("fingerprint") != fp:
+            raise CacheMismatch(
+                f"{manifest_path} was made with other model/prompt/generation settings "
+                f"(fingerprint {old.get('fingerprint')} != {fp}). Pick another run name "
+                "(--set run.name=...) or start over with --overwrite."
+            )
+        old["resumed_at"] = old.get("resumed_at", []) + [now]
+        write_json(manifest_path, old)
+        return old
+    manifest = {
+        "run": name,
+        "method": method,
+        "fingerprint": fp,
+        "decisive": decisive,
+        "backend": backend.name,
+        "model": model_identity(backend.model_id),
+        "config": cfg,
+        "packages": package_versions(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "code": code_revision(),
+        "created_at": now,
+    }
+    write_json(manifest_path, manifest)
+    return manifest
+
+
+def cache_responses(
+    records: list[dict],
+    build: Callable[[dict], tuple[Conversation, dict]],
+    backend: Backend,
+    settings: GenerationSettings,
+    cache_path: Path,
+    run: str,
+    method: str,
+    batch_size: int,
+) -> dict[str, int]:
+    """Generate for every record not yet cached and append one line per record.
+
+    `build(record)` returns the conversation and extra fields to store (e.g. example ids).
+    Returns counts: total, skipped (already cached), written, parse_failures, request_errors.
+    """
+    done = finished_ids(cache_path)
+    todo = [r for r in records if r["id"] not in done]
+    counts = {"total": len(records), "skipped": len(records) - len(todo), "written": 0,
+              "parse_failures": 0, "request_errors": 0}
+    if not todo:
+        return counts
+    prepared = [(r, *build(r)) for r in todo]
+    # Similar lengths in one batch pad less; longest first so a memory problem shows at once.
+    prepared.sort(key=lambda x: -sum(len(m["content"]) for m in x[1]))
+    bar = tqdm(total=len(records), initial=counts["skipped"], desc=run, unit="rec",
+               dynamic_ncols=True)
+    with JsonlAppender(cache_path) as out:
+        for start in range(0, len(prepared), batch_size):
+            batch = prepared[start:start + batch_size]
+            gens = backend.generate([conv for _, conv, _ in batch], settings)
+            rows = []
+            for (rec, _, extra), gen in zip(batch, gens, strict=True):
+                if gen.finish_reason == "error":
+                    counts["request_errors"] += 1  # not cached: a rerun asks again
+                    tqdm.write(f"request failed for {rec['id']}: {gen.error}", file=sys.stderr)
+                    continue
+                parsed, error = parse_json_object(gen.text)
+                counts["parse_failures"] += parsed is None
+                rows.append({
+                    "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
+                    "model": backend.model_id, "raw": gen.text, "parsed": parsed,
+                    "parse_error": error, "finish_reason": gen.finish_reason,
+                    "prompt_tokens": gen.prompt_tokens,
+                    "completion_tokens": gen.completion_tokens,
+                    "latency_s": round(gen.latency_s, 4), "batch_size": len(batch),
+                    "created_at": time.time(), **extra,
+                })
+            out.write_many(rows)
+            counts["written"] += len(rows)
+            bar.update(len(batch))
+            bar.set_postfix(parse_fail=counts["parse_failures"])
+    bar.close()
+    return counts

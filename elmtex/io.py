@@ -1,0 +1,174 @@
+"""JSONL and JSON files: readers that name file and line, writers that never leave torn data.
+
+Appends go through one os.write per line on an O_APPEND descriptor, flushed with fsync per
+batch: a `kill -9` at any moment leaves only whole lines behind, and `repair_torn_tail` removes
+the one partial line that a crash of the machine itself could still leave.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from elmtex.config import UserError
+from elmtex.task import Task
+
+
+class DataError(UserError, ValueError):
+    """Bad input data; the message names the file and line."""
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each non-blank line; a bad line is a DataError."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DataError(
+                    f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(obj, dict):
+                kind = type(obj).__name__
+                raise DataError(f"{path}:{lineno}: expected a JSON object, got {kind}")
+            yield lineno, obj
+
+
+def validate_record(rec: dict, task: Task, where: str) -> dict:
+    """Check one dataset record against the contract {id, lang, <input>, <output>}."""
+    rid = rec.get("id")
+    if not isinstance(rid, str) or not rid.strip():
+        raise DataError(f"{where}: 'id' must be a non-empty string, got {rid!r}")
+    if not isinstance(rec.get("lang"), str) or not rec["lang"]:
+        raise DataError(f"{where}: record {rid}: 'lang' must be a non-empty string")
+    text = rec.get(task.input_key)
+    if not isinstance(text, str):
+        raise DataError(f"{where}: record {rid}: '{task.input_key}' must be a string")
+    if not text.strip():
+        raise DataError(f"{where}: record {rid}: '{task.input_key}' is empty")
+    if task.output_key not in rec:
+        raise DataError(f"{where}: record {rid}: '{task.output_key}' is missing")
+    problems = task.validate_gold(rec[task.output_key])
+    if problems:
+        raise DataError(f"{where}: record {rid}: " + "; ".join(problems))
+    return rec
+
+
+def read_records(path: str | Path, task: Task) -> list[dict]:
+    """A dataset split, validated; duplicate ids are an error."""
+    records, seen = [], {}
+    for lineno, rec in read_jsonl(path):
+        where = f"{path}:{lineno}"
+        validate_record(rec, task, where)
+        if rec["id"] in seen:
+            first = seen[rec["id"]]
+            raise DataError(f"{where}: duplicate id '{rec['id']}' (first on line {first})")
+        seen[rec["id"]] = lineno
+        records.append(rec)
+    return records
+
+
+def load_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
+               limit: int | None = None) -> list[dict]:
+    """Records of one split for each language, the first `limit` of each."""
+    out = []
+    for lang in langs:
+        path = Path(data_dir) / lang / f"{split}.jsonl"
+        recs = read_records(path, task)
+        out.extend(recs[:limit] if limit is not None else recs)
+    return out
+
+
+def repair_torn_tail(path: Path) -> bool:
+    """Cut a final line that lacks its newline (a write cut short); True if one was cut."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb+") as fh:
+        fh.seek(-1, os.SEEK_END)
+        if fh.read(1) == b"\n":
+            return False
+        # Scan back in chunks for the last newline: cache files can be large.
+        end = fh.seek(0, os.SEEK_END)
+        pos = end
+        keep = 0
+        while pos > 0:
+            step = min(65536, pos)
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                keep = pos + i + 1
+                break
+        fh.truncate(keep)
+    return True
+
+
+class JsonlAppender:
+    """Append whole lines durably; use as a context manager."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write_many(self, rows: Iterable[dict]) -> None:
+        for row in rows:
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            os.write(self._fd, line)  # one syscall per line: a killed process leaves no half line
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __enter__(self) -> JsonlAppender:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Write a whole JSONL file atomically (temp file, then rename); returns the row count."""
+    lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
+    _atomic_write_bytes(path, "".join(lines).encode("utf-8"))
+    return len(lines)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def write_text(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e
