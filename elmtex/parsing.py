@@ -37,7 +37,7 @@ def parse_json_object(text: str) -> tuple[dict | None, str | None]:
             return obj, None
         first_error = f"top-level JSON is a {type(obj).__name__}, not an object"
     except json.JSONDecodeError as e:
-        first_error = f"{e.msg} at line {e.lineno} column {e.colno}"
+        first_error = str(e)  # e.g. "Unterminated string starting at: line 10 column 24 (char 300)"
     # Prose around the JSON: try each '{' until one decodes to an object.
     for source in (body, text) if body != text else (text,):
         for m in re.finditer(r"\{", source):
