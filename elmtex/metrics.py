@@ -20,6 +20,7 @@ from nltk.stem import porter
 from rouge_score import rouge_scorer
 
 from elmtex.config import ConfigError
+from elmtex.entities import EntityBackend, MatchCounts, macro_f1, micro, normalise_item
 from elmtex.task import Task
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -78,12 +79,32 @@ def _as_text(task: Task, value) -> str:
     return task.item_separator.join(value) if isinstance(value, list) else str(value)
 
 
+def schema_valid(task: Task, parsed: dict | None) -> bool:
+    """All fields present with the declared type (str, or list of str)."""
+    if parsed is None:
+        return False
+    return all(f.name in parsed and (isinstance(parsed[f.name], str) if f.type == "str" else
+               isinstance(parsed[f.name], list)
+               and all(isinstance(x, str) for x in parsed[f.name]))
+               for f in task.fields)
+
+
 def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policies: Policies,
-              stemming: bool = True) -> dict:
-    """Metrics of one run: overall, per category, per language; plus counts."""
+              stemming: bool = True, entity_backend: EntityBackend | None = None,
+              bert=None) -> dict:
+    """Metrics of one run: overall, per category, per language; plus counts.
+
+    `entity_backend` adds entity-level P/R/F1 on the text fields; `bert` (a FieldBertScorer)
+    adds BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy.
+    Fields in `policies.exclude_fields` (age, gender) get exact-match accuracy instead.
+    """
     scorer = make_rouge_scorer(stemming)
     text_fields = [f for f in task.field_names if f not in policies.exclude_fields]
     rouge = {f: {t: [] for t in ROUGE_TYPES} for f in text_fields}
+    entity = {f: MatchCounts() for f in text_fields}
+    bert_pairs: dict[str, list] = {f: [] for f in text_fields}  # (pred, gold) or a fixed score
+    exact = {f: [] for f in policies.exclude_fields if f in task.field_names}
+    valid_n = 0
     na = {f: {"tp": 0, "pred": 0, "gold": 0} for f in task.field_names}
     lang_rouge = defaultdict(list)
     n = parsed_n = skipped = 0
@@ -102,23 +123,35 @@ def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policie
             skipped += 1
             continue
         rec = gold[rid]
+        valid_n += schema_valid(task, row.get("parsed"))
         pred = task.coerce_prediction(row.get("parsed"))
         for f in task.field_names:
             g_na, p_na = task.is_na(rec[task.output_key][f]), task.is_na(pred[f])
             na[f]["tp"] += g_na and p_na
             na[f]["pred"] += p_na
             na[f]["gold"] += g_na
+            if f in exact:
+                exact[f].append(normalise_item(_as_text(task, rec[task.output_key][f]))
+                                == normalise_item(_as_text(task, pred[f])))
             if f not in rouge:
                 continue
+            if entity_backend is not None:
+                lang = rec.get("lang", "")
+                entity[f] += entity_backend.compare(
+                    entity_backend.entities(rec[task.output_key][f], lang),
+                    entity_backend.entities(pred[f], lang))
             if g_na or p_na:
                 if g_na and policies.gold_na == "exclude":
                     continue
                 # one side N/A (or, under `match`, both): no text to compare
                 value = 1.0 if (g_na and p_na) else 0.0
                 scores = {t: value for t in ROUGE_TYPES}
+                bert_pairs[f].append(value)
             else:
-                s = scorer.score(_as_text(task, rec[task.output_key][f]), _as_text(task, pred[f]))
+                g_text, p_text = _as_text(task, rec[task.output_key][f]), _as_text(task, pred[f])
+                s = scorer.score(g_text, p_text)
                 scores = {t: s[t].fmeasure for t in ROUGE_TYPES}
+                bert_pairs[f].append((p_text, g_text))
             for t in ROUGE_TYPES:
                 rouge[f][t].append(scores[t])
             lang_rouge[rec.get("lang")].append(scores["rougeL"])
@@ -132,25 +165,54 @@ def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policie
         f1 = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
         return {"precision": p, "recall": r, "f1": f1, "gold_na": c["gold"], "pred_na": c["pred"]}
 
+    bert_f1 = _bertscore_means(bert, bert_pairs) if bert is not None else {}
     per_category = {}
     for f in task.field_names:
         entry = {"na": prf(na[f])}
         if f in rouge:
             entry.update({t: mean(rouge[f][t]) for t in ROUGE_TYPES})
             entry["n_scored"] = len(rouge[f]["rouge1"])
+            if bert is not None:
+                entry["bertscore_f1"] = bert_f1[f]
+            if entity_backend is not None:
+                entry["entity"] = entity[f].as_dict()
+        if f in exact:
+            entry["exact_match"] = mean(exact[f])
         per_category[f] = entry
+    # macro average: each category counts once
     overall = {t: mean([v[t] for v in per_category.values() if v.get(t) is not None])
-               for t in ROUGE_TYPES}  # macro average: each category counts once
+               for t in ROUGE_TYPES}
+    if bert is not None:
+        overall["bertscore_f1"] = mean([v for v in bert_f1.values() if v is not None])
+    if entity_backend is not None:
+        overall["entity_micro"] = micro(entity.values()).as_dict()
+        overall["entity_macro_f1"] = macro_f1(entity)
     total_na = {k: sum(na[f][k] for f in na) for k in ("tp", "pred", "gold")}
     return {
         "n_records": n,
         "n_gold": len(gold),
         "missing_ids": sorted(set(gold) - seen),
         "parse_rate": parsed_n / n if n else None,
+        "schema_valid_rate": valid_n / (n - skipped) if n - skipped else None,
         "skipped_unparseable": skipped,
         "finish_reasons": dict(finish),
         "overall": {**overall, "na": prf(total_na)},
         "per_language_rougeL": {k: mean(v) for k, v in sorted(lang_rouge.items())},
         "per_category": per_category,
         "policies": policies.describe(),
+        "entity_backend": getattr(entity_backend, "name", None),
+        "bertscore": bert.describe() if bert is not None else None,
     }
+
+
+def _bertscore_means(bert, pairs: dict[str, list]) -> dict[str, float | None]:
+    """Score every text pair of every field in one call (one reused scorer), then average."""
+    flat = [(f, i, p) for f, items in pairs.items() for i, p in enumerate(items)
+            if isinstance(p, tuple)]
+    scores = bert.score_pairs([p[0] for _, _, p in flat], [p[1] for _, _, p in flat]) \
+        if flat else []
+    values = {f: [p if not isinstance(p, tuple) else None for p in items]
+              for f, items in pairs.items()}
+    for (f, i, _), sc in zip(flat, scores, strict=True):
+        values[f][i] = sc
+    return {f: (sum(v) / len(v) if v else None) for f, v in values.items()}

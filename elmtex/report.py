@@ -9,8 +9,6 @@ from pathlib import Path
 from elmtex.io import write_json, write_text
 from elmtex.metrics import ROUGE_TYPES
 
-COLUMNS = [("rouge1", "ROUGE-1"), ("rouge2", "ROUGE-2"), ("rougeL", "ROUGE-L")]
-
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
@@ -19,44 +17,71 @@ def _fmt(x: float | None) -> str:
 def category_rows(metrics: dict) -> list[dict]:
     rows = []
     for f, m in metrics["per_category"].items():
-        row = {"category": f}
-        row.update({t: m.get(t) for t in ROUGE_TYPES})
-        row["n_scored"] = m.get("n_scored")
-        row.update({f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")})
-        rows.append(row)
+        ent = m.get("entity") or {}
+        rows.append({
+            "category": f,
+            **{t: m.get(t) for t in ROUGE_TYPES},
+            "bertscore_f1": m.get("bertscore_f1"),
+            "entity_precision": ent.get("precision"),
+            "entity_recall": ent.get("recall"),
+            "entity_f1": ent.get("f1"),
+            "exact_match": m.get("exact_match"),
+            "n_scored": m.get("n_scored"),
+            **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")},
+        })
     return rows
 
 
+HEAD = ["ROUGE-1", "ROUGE-2", "ROUGE-L", "BERTScore", "Ent P", "Ent R", "Ent F1", "exact",
+        "n", "N/A P", "N/A R"]
+
+
 def markdown_table(metrics: dict, run: str) -> str:
+    o = metrics["overall"]
     lines = [
         f"### {run}",
         "",
         f"records {metrics['n_records']}/{metrics['n_gold']} · "
         f"JSON parse rate {_fmt(metrics['parse_rate'])} · "
+        f"schema-valid {_fmt(metrics.get('schema_valid_rate'))} · "
         f"finish reasons {metrics['finish_reasons']}",
         "",
-        "| category | " + " | ".join(h for _, h in COLUMNS) + " | n | N/A P | N/A R |",
-        "|---|" + "---:|" * (len(COLUMNS) + 3),
+        "| category | " + " | ".join(HEAD) + " |",
+        "|---|" + "---:|" * len(HEAD),
     ]
     for r in category_rows(metrics):
-        cells = [_fmt(r[t]) for t, _ in COLUMNS]
-        lines.append(f"| {r['category']} | " + " | ".join(cells)
-                     + f" | {r['n_scored'] if r['n_scored'] is not None else '-'}"
-                     + f" | {_fmt(r['na_precision'])} | {_fmt(r['na_recall'])} |")
-    o = metrics["overall"]
-    lines.append("| **overall (macro)** | " + " | ".join(f"**{_fmt(o[t])}**" for t, _ in COLUMNS)
-                 + f" | | {_fmt(o['na']['precision'])} | {_fmt(o['na']['recall'])} |")
-    lines += ["", "Policies: " + "; ".join(metrics["policies"].values()) + "."]
+        cells = [_fmt(r[k]) for k in ("rouge1", "rouge2", "rougeL", "bertscore_f1",
+                                      "entity_precision", "entity_recall", "entity_f1",
+                                      "exact_match")]
+        cells += ["-" if r["n_scored"] is None else str(r["n_scored"]),
+                  _fmt(r["na_precision"]), _fmt(r["na_recall"])]
+        lines.append(f"| {r['category']} | " + " | ".join(cells) + " |")
+    em = o.get("entity_micro") or {}
+    cells = [_fmt(o[t]) for t in ROUGE_TYPES] + [_fmt(o.get("bertscore_f1")),
+             _fmt(em.get("precision")), _fmt(em.get("recall")), _fmt(em.get("f1")), "", "",
+             _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
+    lines.append("| **overall** | " + " | ".join(f"**{c}**" if c else "" for c in cells) + " |")
+    lines += ["",
+              "ROUGE and BERTScore overall: macro average over categories; entity P/R/F1 "
+              f"overall: micro (entity macro F1 {_fmt(o.get('entity_macro_f1'))}); "
+              f"entity backend: {metrics.get('entity_backend') or '-'}.",
+              "Policies: " + "; ".join(metrics["policies"].values()) + "."]
+    if metrics.get("bertscore"):
+        b = metrics["bertscore"]
+        lines.append(f"BERTScore: {b['model']}, layer {b['num_layers']}, "
+                     f"{'rescaled' if b['rescaled'] else 'not rescaled'}; hash `{b['hash']}`.")
     return "\n".join(lines) + "\n"
 
 
 def comparison_table(all_metrics: dict[str, dict]) -> str:
-    """One line per run: parse rate and macro ROUGE."""
-    lines = ["| run | parse rate | " + " | ".join(h for _, h in COLUMNS) + " |",
-             "|---|---:|" + "---:|" * len(COLUMNS)]
+    """One line per run: parse rate and the headline metrics."""
+    lines = ["| run | parse rate | ROUGE-1 | ROUGE-2 | ROUGE-L | BERTScore | Ent F1 (micro) |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for run, m in all_metrics.items():
-        lines.append(f"| {run} | {_fmt(m['parse_rate'])} | "
-                     + " | ".join(_fmt(m["overall"][t]) for t, _ in COLUMNS) + " |")
+        o = m["overall"]
+        cells = [_fmt(m["parse_rate"])] + [_fmt(o[t]) for t in ROUGE_TYPES] + [
+            _fmt(o.get("bertscore_f1")), _fmt((o.get("entity_micro") or {}).get("f1"))]
+        lines.append(f"| {run} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -78,3 +78,36 @@ def test_bad_policy_names():
         Policies(unparseable="drop")
     with pytest.raises(ValueError, match="gold_na"):
         Policies(gold_na="ignore")
+
+
+def test_entities_exact_match_and_schema_validity(task):
+    from elmtex.entities import ItemsBackend
+
+    gold = dict([_gold(task, "a", diagnosis="asthma; COPD", age="40 years", gender="male"),
+                 _gold(task, "b", diagnosis="pneumonia", age="N/A", gender="female")])
+    pred_a = {f: "N/A" for f in task.field_names}
+    pred_a.update(diagnosis="Asthma; heart failure", age="40 Years", gender="male")
+    rows = [_row("a", pred_a), _row("b", {"diagnosis": ["pneumonia"], "gender": "male"})]
+    m = score_run(task, gold, rows, Policies(), entity_backend=ItemsBackend(task))
+    ent = m["per_category"]["diagnosis"]["entity"]
+    assert (ent["tp"], ent["fp"], ent["fn"]) == (2, 1, 1)  # asthma, pneumonia | heart f. | COPD
+    assert m["overall"]["entity_micro"]["f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 1))
+    assert m["per_category"]["age"]["exact_match"] == 0.5  # "40 Years" matches; "" is not N/A
+    assert m["per_category"]["gender"]["exact_match"] == 0.5
+    assert m["schema_valid_rate"] == 0.5  # b lacks fields and has a list
+
+
+def test_bertscore_in_score_run_equals_the_scorer_on_the_same_pairs(task):
+    from elmtex.bertscore import FieldBertScorer
+
+    bert = FieldBertScorer("all-minilm-l6-v2")
+    gold = dict([_gold(task, "a", diagnosis="acute appendicitis", signs_symptoms="fever"),
+                 _gold(task, "b", lang="de", diagnosis="akute Appendizitis")])
+    rows = [_row("a", {"diagnosis": "appendicitis", "signs_symptoms": "N/A"}),
+            _row("b", {"diagnosis": "Blinddarmentzündung"})]
+    m = score_run(task, gold, rows, Policies(), bert=bert)
+    direct = bert.score_pairs(["appendicitis", "Blinddarmentzündung"],
+                              ["acute appendicitis", "akute Appendizitis"])
+    assert m["per_category"]["diagnosis"]["bertscore_f1"] == pytest.approx(sum(direct) / 2)
+    assert m["per_category"]["signs_symptoms"]["bertscore_f1"] == 0.0  # predicted N/A
+    assert m["bertscore"]["hash"] == bert.hash and not m["bertscore"]["rescaled"]
