@@ -1,60 +1,117 @@
-"""Stage: score cached runs against gold. Writes data/results/<run>/ (metrics.json,
-per_category.csv, table.md, config.yaml) and prints the tables.
+"""Stage: score cached runs against gold, with bootstrap confidence intervals, and compare them.
 
-    python evaluate.py                                  # the naive run of the config
-    python evaluate.py --runs naive-qwen2.5-coder-0.5b-instruct-demo-test other-run
+Per run, data/results/<run>/ gets metrics.json, per_category.csv, per_example.jsonl, report.md,
+config.yaml, PNG plots and report.html. With several runs, data/results/compare-<runs>/ gets
+the same files for the comparison: every run's metrics on the records they share, and the
+paired-bootstrap difference of each run to the baseline.
+
+    python evaluate.py                          # every method's run of this config that has a cache
+    python evaluate.py --runs naive-qwen2.5-coder-0.5b-instruct-demo-test other-run --baseline ...
 """
 
 import argparse
+import hashlib
 import os
 import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local scorer models by default
 
+from tqdm import tqdm
+
 from elmtex.bertscore import FieldBertScorer
-from elmtex.cache import cache_paths, run_name
-from elmtex.config import add_config_args, config_from_args, dump_config, resolve_path
+from elmtex.cache import METHODS, cache_paths, run_name
+from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
-from elmtex.io import load_split, read_jsonl
-from elmtex.metrics import Policies, score_run
-from elmtex.report import comparison_table, markdown_table, write_results
+from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
+from elmtex.metrics import Policies, compare_runs, paired_examples, score_records, summarize
+from elmtex.report import (
+    comparison_markdown,
+    markdown_table,
+    write_comparison,
+    write_report_page,
+    write_run_results,
+)
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
-parser.add_argument("--runs", nargs="+", help="run names (default: evaluate.runs, else naive)")
+parser.add_argument("--runs", nargs="+", help="run names (default: evaluate.runs, else every "
+                    "method's run of this config that has a cache)")
+parser.add_argument("--baseline", help="the run the others are compared with "
+                    "(default: evaluate.baseline, else the first run)")
+parser.add_argument("--name", help="comparison folder under run.results_dir "
+                    "(default: evaluate.comparison_name, else compare-<runs>)")
 args = parser.parse_args()
 cfg = config_from_args(args)
+ev = cfg["evaluate"]
+boot = ev["bootstrap"]
+
+# Which runs: named ones, or this config's run of every method that has a cache.
+runs = args.runs or ev["runs"]
+if not runs:
+    candidates = dict.fromkeys(run_name(cfg, m) for m in METHODS)  # one name if run.name is set
+    runs = [r for r in candidates if cache_paths(cfg, r)[0].exists()]
+    if not runs:
+        sys.exit(f"No cached runs for this config (looked for {', '.join(candidates)} in "
+                 f"{resolve_path(cfg['run']['cache_dir'])}); run cache_results_naive.py first.")
+runs = list(dict.fromkeys(runs))
+for run in runs:
+    if not cache_paths(cfg, run)[0].exists():
+        sys.exit(f"No cache for run '{run}' at {cache_paths(cfg, run)[0]}; "
+                 "run its caching stage first.")
+baseline = args.baseline or ev["baseline"] or runs[0]
+if baseline not in runs:
+    raise ConfigError(f"baseline '{baseline}' is not one of the runs: {', '.join(runs)}")
+runs.remove(baseline)
+runs.insert(0, baseline)  # the baseline comes first in every table
 
 task = load_task(cfg["task"])
 gold = {r["id"]: r for r in load_split(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"],
                                        cfg["data"]["split"], task, cfg["data"]["limit"])}
-ev = cfg["evaluate"]
 policies = Policies(ev["unparseable"], ev["gold_na"], tuple(ev["exclude_fields"]))
-runs = args.runs or ev["runs"] or [run_name(cfg, "naive")]
 entity_backend = make_entity_backend(ev["entities"]["backend"], task, ev["entities"]["threshold"])
 bert = None
 if ev["bertscore"]["enabled"]:
     b = ev["bertscore"]
     bert = FieldBertScorer(b["model"], b["num_layers"], b["rescale_with_baseline"], b["lang"],
                            b["batch_size"])
+config_text = dump_config(cfg)
+results_dir = resolve_path(cfg["run"]["results_dir"])
 
-all_metrics = {}
+scores_by_run, metrics_by_run = {}, {}
 for run in runs:
     cache_path, _ = cache_paths(cfg, run)
-    if not cache_path.exists():
-        sys.exit(f"No cache for run '{run}' at {cache_path}; run its caching stage first.")
-    metrics = score_run(task, gold, (row for _, row in read_jsonl(cache_path)), policies,
-                        ev["rouge_stemming"], entity_backend, bert)
-    out_dir = resolve_path(cfg["run"]["results_dir"]) / run
-    write_results(out_dir, run, metrics, dump_config(cfg))
-    all_metrics[run] = metrics
+    out_dir = results_dir / run
+    with open(cache_path, "rb") as fh:
+        total = sum(1 for _ in fh)
+    with tqdm(total=total, desc=f"scoring {run}", unit="answer") as bar, \
+            AtomicJsonlWriter(out_dir / "per_example.jsonl") as examples:
+        scores = score_records(task, gold, (row for _, row in read_jsonl(cache_path)), policies,
+                               ev["rouge_stemming"], entity_backend, bert,
+                               on_example=examples.write, progress=bar.update)
+    metrics = summarize(scores, policies, entity_backend.name,
+                        bert.describe() if bert is not None else None, **boot)
+    write_run_results(out_dir, run, metrics, config_text)
+    page = write_report_page(out_dir, run, compare_runs({run: scores}, run, **boot),
+                             {run: metrics})
+    scores_by_run[run], metrics_by_run[run] = scores, metrics
     print()
     print(markdown_table(metrics, run))
     if metrics["missing_ids"]:
         print(f"warning: {len(metrics['missing_ids'])} selected records have no cached answer "
               f"in {cache_path}; rerun the caching stage to fill them in.")
-    print(f"results written to {out_dir}")
+    print(f"results written to {out_dir} (open {page.name} in a browser)")
 
-if len(all_metrics) > 1:
+if len(runs) > 1:
+    name = args.name or ev["comparison_name"] or "compare-" + "-vs-".join(runs)
+    if len(name) > 150:  # keep folder names within file system limits
+        name = name[:130] + "-" + hashlib.sha1("|".join(runs).encode()).hexdigest()[:8]
+    out_dir = results_dir / name
+    comparison = compare_runs(scores_by_run, baseline, **boot)
+    page = write_comparison(out_dir, f"Comparison against {baseline}", comparison,
+                            metrics_by_run, config_text)
+    with AtomicJsonlWriter(out_dir / "per_example.jsonl") as examples:
+        for row in paired_examples(scores_by_run):
+            examples.write(row)
     print()
-    print(comparison_table(all_metrics))
+    print(comparison_markdown(comparison))
+    print(f"comparison written to {out_dir}; open {page} in a browser")

@@ -31,6 +31,10 @@ PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-tra
             "faiss-cpu", "rouge-score", "bert-score", "requests")
 
 
+# Prompting methods with a caching stage; evaluate.py looks for a run of each by default.
+METHODS = ("naive", "advanced_icl")
+
+
 def slug(text: str) -> str:
     keep = "".join(c if c.isalnum() or c in "._-" else "-" for c in text.strip("/").lower())
     return "-".join(p for p in keep.split("-") if p)

@@ -136,10 +136,18 @@ class JsonlAppender:
         self.close()
 
 
+def _file_mode() -> int:
+    """The mode a plain open() would give a new file (mkstemp's temp files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, _file_mode())
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -156,6 +164,34 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
     lines = [json.dumps(r, ensure_ascii=False) + "\n" for r in rows]
     _atomic_write_bytes(path, "".join(lines).encode("utf-8"))
     return len(lines)
+
+
+class AtomicJsonlWriter:
+    """Stream rows to a temp file beside `path`; it replaces `path` only when the block ends
+    without an error, so readers never see a half-written file."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                         suffix=".tmp")
+        os.chmod(self._tmp, _file_mode())
+        self._fh = os.fdopen(fd, "w", encoding="utf-8")
+        self.count = 0
+
+    def write(self, row: dict) -> None:
+        self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def __enter__(self) -> AtomicJsonlWriter:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        self._fh.close()
+        if exc_type is None:
+            os.replace(self._tmp, self.path)
+        else:
+            os.unlink(self._tmp)
 
 
 def write_json(path: Path, obj: Any) -> None:

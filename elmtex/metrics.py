@@ -1,4 +1,12 @@
-"""Scoring of cached runs against gold: ROUGE per category, parse rate, N/A agreement.
+"""Scoring of cached runs against gold, per record and category, then aggregated with
+bootstrap confidence intervals.
+
+`score_records` streams a run's cached rows once, in chunks (BERTScore is batched per chunk),
+and keeps only numbers: per record and category ROUGE, BERTScore, entity counts, N/A flags and
+exact matches (`RunScores`). `summarize` turns those into the report's metrics with seeded
+bootstrap CIs over records; `compare_runs` gives paired-bootstrap differences against a
+baseline run on the records every run has. Memory grows by a few floats per record and field;
+report texts are never held beyond one chunk.
 
 Policies (config `evaluate.*`, stated in every report):
 - unparseable: `empty` scores an unparseable prediction as empty on every field (default);
@@ -11,16 +19,21 @@ Policies (config `evaluate.*`, stated in every report):
 
 from __future__ import annotations
 
+import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
 
+import numpy as np
 from nltk.stem import porter
 from rouge_score import rouge_scorer
 
+from elmtex import stats
 from elmtex.config import ConfigError
-from elmtex.entities import EntityBackend, MatchCounts, macro_f1, micro, normalise_item
+from elmtex.entities import EntityBackend, MatchCounts, normalise_item
 from elmtex.task import Task
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -89,130 +102,442 @@ def schema_valid(task: Task, parsed: dict | None) -> bool:
                for f in task.fields)
 
 
-def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policies: Policies,
-              stemming: bool = True, entity_backend: EntityBackend | None = None,
-              bert=None) -> dict:
-    """Metrics of one run: overall, per category, per language; plus counts.
+NAN = float("nan")
 
-    `entity_backend` adds entity-level P/R/F1 on the text fields; `bert` (a FieldBertScorer)
-    adds BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy.
-    Fields in `policies.exclude_fields` (age, gender) get exact-match accuracy instead.
+
+@dataclass
+class RunScores:
+    """Per-record numbers of one run, in record order (nan = not scored for that record).
+
+    rouge[t], bert: (n, text fields); entity: (n, text fields, 3) tp/fp/fn; na: (n, fields, 2)
+    gold N/A, predicted N/A; exact: (n, exact fields); parsed: (n,); valid: (n,). A record left
+    out under `unparseable: skip` is nan everywhere except `parsed` (0).
+    """
+
+    text_fields: list[str]
+    exact_fields: list[str]
+    fields: list[str]
+    n_gold: int
+    has_bert: bool
+    has_entities: bool
+    ids: list[str] = field(default_factory=list)
+    langs: list[str] = field(default_factory=list)
+    parsed: list[float] = field(default_factory=list)
+    valid: list[float] = field(default_factory=list)
+    rouge: dict[str, list[list[float]]] = field(
+        default_factory=lambda: {t: [] for t in ROUGE_TYPES})
+    bert: list[list[float]] = field(default_factory=list)
+    entity: list[list[tuple[float, float, float]]] = field(default_factory=list)
+    na: list[list[tuple[float, float]]] = field(default_factory=list)
+    exact: list[list[float]] = field(default_factory=list)
+    finish: Counter = field(default_factory=Counter)
+    missing_ids: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def arrays(self, rows: list[int] | None = None) -> dict[str, np.ndarray]:
+        """The numbers as float arrays (optionally only the given record positions)."""
+        def arr(x, shape_tail):
+            a = np.asarray(x, dtype=float).reshape((-1, *shape_tail)) if x else \
+                np.zeros((0, *shape_tail))
+            return a if rows is None else a[rows]
+        nt, ne, nf = len(self.text_fields), len(self.exact_fields), len(self.fields)
+        return {
+            **{t: arr(self.rouge[t], (nt,)) for t in ROUGE_TYPES},
+            "bert": arr(self.bert, (nt,)) if self.has_bert else None,
+            "entity": arr(self.entity, (nt, 3)) if self.has_entities else None,
+            "na": arr(self.na, (nf, 2)),
+            "exact": arr(self.exact, (ne,)),
+            "parsed": arr(self.parsed, ()),
+            "valid": arr(self.valid, ()),
+        }
+
+
+def _chunks(it: Iterable, size: int) -> Iterator[list]:
+    it = iter(it)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
+                  policies: Policies, stemming: bool = True,
+                  entity_backend: EntityBackend | None = None, bert=None,
+                  on_example: Callable[[dict], None] | None = None, chunk_size: int = 256,
+                  progress: Callable[[int], None] | None = None) -> RunScores:
+    """Score every cached row whose id is in `gold`, streaming in chunks of `chunk_size` rows.
+
+    `entity_backend` adds entity counts on the text fields; `bert` (a FieldBertScorer) adds
+    BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy. Fields in
+    `policies.exclude_fields` (age, gender) get exact-match accuracy instead of text metrics.
+    `on_example` receives one per-example dict per record (for per_example.jsonl);
+    `progress(k)` is told each time k more rows are done.
     """
     scorer = make_rouge_scorer(stemming)
     text_fields = [f for f in task.field_names if f not in policies.exclude_fields]
-    rouge = {f: {t: [] for t in ROUGE_TYPES} for f in text_fields}
-    entity = {f: MatchCounts() for f in text_fields}
-    bert_pairs: dict[str, list] = {f: [] for f in text_fields}  # (pred, gold) or a fixed score
-    exact = {f: [] for f in policies.exclude_fields if f in task.field_names}
-    valid_n = 0
-    na = {f: {"tp": 0, "pred": 0, "gold": 0} for f in task.field_names}
-    lang_rouge = defaultdict(list)
-    n = parsed_n = skipped = 0
-    finish = defaultdict(int)
-    seen = set()
-    for row in cached:
-        rid = row["id"]
-        if rid not in gold:
-            continue  # outside the selected records (e.g. a smaller data.limit)
-        seen.add(rid)
-        n += 1
-        finish[row.get("finish_reason") or "unknown"] += 1
-        ok = row.get("parsed") is not None
-        parsed_n += ok
-        if not ok and policies.unparseable == "skip":
-            skipped += 1
-            continue
-        rec = gold[rid]
-        valid_n += schema_valid(task, row.get("parsed"))
-        pred = task.coerce_prediction(row.get("parsed"))
-        for f in task.field_names:
-            g_na, p_na = task.is_na(rec[task.output_key][f]), task.is_na(pred[f])
-            na[f]["tp"] += g_na and p_na
-            na[f]["pred"] += p_na
-            na[f]["gold"] += g_na
-            if f in exact:
-                exact[f].append(normalise_item(_as_text(task, rec[task.output_key][f]))
-                                == normalise_item(_as_text(task, pred[f])))
-            if f not in rouge:
+    exact_fields = [f for f in policies.exclude_fields if f in task.field_names]
+    out = RunScores(text_fields, exact_fields, list(task.field_names), len(gold),
+                    bert is not None, entity_backend is not None)
+    seen: set[str] = set()
+    nt = len(text_fields)
+    for chunk in _chunks(cached, chunk_size):
+        pending = []  # (record position in chunk, field index, pred text, gold text)
+        examples = []
+        for row in chunk:
+            rid = row["id"]
+            if rid not in gold:
+                continue  # outside the selected records (e.g. a smaller data.limit)
+            if rid in seen:
+                continue  # a duplicated id (hand-edited cache): the first answer counts
+            seen.add(rid)
+            rec = gold[rid]
+            ok = row.get("parsed") is not None
+            finish = row.get("finish_reason") or "unknown"
+            out.finish[finish] += 1
+            out.ids.append(rid)
+            out.langs.append(rec.get("lang", ""))
+            out.parsed.append(float(ok))
+            example: dict[str, Any] = {"id": rid, "lang": rec.get("lang", ""), "parsed": ok,
+                                       "finish_reason": finish}
+            if not ok and policies.unparseable == "skip":
+                for t in ROUGE_TYPES:
+                    out.rouge[t].append([NAN] * nt)
+                if out.has_bert:
+                    out.bert.append([NAN] * nt)
+                if out.has_entities:
+                    out.entity.append([(NAN, NAN, NAN)] * nt)
+                out.na.append([(NAN, NAN)] * len(out.fields))
+                out.exact.append([NAN] * len(exact_fields))
+                out.valid.append(NAN)
+                example.update(skipped=True, schema_valid=None, fields={})
+                examples.append(example)
                 continue
-            if entity_backend is not None:
-                lang = rec.get("lang", "")
-                entity[f] += entity_backend.compare(
-                    entity_backend.entities(rec[task.output_key][f], lang),
-                    entity_backend.entities(pred[f], lang))
-            if g_na or p_na:
-                if g_na and policies.gold_na == "exclude":
+            valid = schema_valid(task, row.get("parsed"))
+            out.valid.append(float(valid))
+            example.update(skipped=False, schema_valid=valid)
+            pred = task.coerce_prediction(row.get("parsed"))
+            lang = rec.get("lang", "")
+            per_field: dict[str, dict] = {}
+            na_row, exact_row = [], []
+            rouge_row = {t: [NAN] * nt for t in ROUGE_TYPES}
+            bert_row = [NAN] * nt
+            entity_row = []
+            for f in task.field_names:
+                g_val, p_val = rec[task.output_key][f], pred[f]
+                g_na, p_na = task.is_na(g_val), task.is_na(p_val)
+                na_row.append((float(g_na), float(p_na)))
+                fe: dict[str, Any] = {"gold_na": g_na, "pred_na": p_na}
+                per_field[f] = fe
+                if f in exact_fields:
+                    hit = normalise_item(_as_text(task, g_val)) == \
+                        normalise_item(_as_text(task, p_val))
+                    exact_row.append(float(hit))
+                    fe["exact_match"] = hit
                     continue
-                # one side N/A (or, under `match`, both): no text to compare
-                value = 1.0 if (g_na and p_na) else 0.0
-                scores = {t: value for t in ROUGE_TYPES}
-                bert_pairs[f].append(value)
-            else:
-                g_text, p_text = _as_text(task, rec[task.output_key][f]), _as_text(task, pred[f])
-                s = scorer.score(g_text, p_text)
-                scores = {t: s[t].fmeasure for t in ROUGE_TYPES}
-                bert_pairs[f].append((p_text, g_text))
+                if f not in text_fields:
+                    continue
+                j = text_fields.index(f)
+                if entity_backend is not None:
+                    c = entity_backend.compare(entity_backend.entities(g_val, lang),
+                                               entity_backend.entities(p_val, lang))
+                    entity_row.append((c.tp, c.fp, c.fn))
+                    fe["entity"] = {"tp": c.tp, "fp": c.fp, "fn": c.fn}
+                if g_na or p_na:
+                    if g_na and policies.gold_na == "exclude":
+                        continue
+                    # one side N/A (or, under `match`, both): no text to compare
+                    value = 1.0 if (g_na and p_na) else 0.0
+                    for t in ROUGE_TYPES:
+                        rouge_row[t][j] = value
+                    bert_row[j] = value
+                else:
+                    g_text, p_text = _as_text(task, g_val), _as_text(task, p_val)
+                    s = scorer.score(g_text, p_text)
+                    for t in ROUGE_TYPES:
+                        rouge_row[t][j] = s[t].fmeasure
+                    pending.append((len(out.bert), j, p_text, g_text))
+                fe.update({t: rouge_row[t][j] for t in ROUGE_TYPES})
             for t in ROUGE_TYPES:
-                rouge[f][t].append(scores[t])
-            lang_rouge[rec.get("lang")].append(scores["rougeL"])
+                out.rouge[t].append(rouge_row[t])
+            if out.has_bert:
+                out.bert.append(bert_row)
+            if out.has_entities:
+                out.entity.append(entity_row)
+            out.na.append(na_row)
+            out.exact.append(exact_row)
+            example["fields"] = per_field
+            examples.append(example)
+        if bert is not None and pending:
+            # one batched call per chunk through the one reused scorer
+            scores = bert.score_pairs([p[2] for p in pending], [p[3] for p in pending])
+            for (i, j, _, _), sc in zip(pending, scores, strict=True):
+                out.bert[i][j] = sc
+        if on_example is not None:
+            first = out.n - len(examples)
+            for k, example in enumerate(examples):
+                if out.has_bert and example["fields"]:
+                    for j, f in enumerate(text_fields):
+                        v = out.bert[first + k][j]
+                        if not math.isnan(v):
+                            example["fields"][f]["bertscore_f1"] = v
+                on_example(example)
+        if progress is not None:
+            progress(len(chunk))
+    out.missing_ids = sorted(set(gold) - seen)
+    return out
 
-    def mean(xs):
-        return sum(xs) / len(xs) if xs else None
 
-    def prf(c):
-        p = c["tp"] / c["pred"] if c["pred"] else None
-        r = c["tp"] / c["gold"] if c["gold"] else None
-        f1 = 2 * p * r / (p + r) if p and r else (0.0 if p is not None and r is not None else None)
-        return {"precision": p, "recall": r, "f1": f1, "gold_na": c["gold"], "pred_na": c["pred"]}
+def _ci(d: dict) -> dict[str, Any]:
+    return {"low": d["low"], "high": d["high"], "n": d["n"]}
 
-    bert_f1 = _bertscore_means(bert, bert_pairs) if bert is not None else {}
-    per_category = {}
-    for f in task.field_names:
-        entry = {"na": prf(na[f])}
-        if f in rouge:
-            entry.update({t: mean(rouge[f][t]) for t in ROUGE_TYPES})
-            entry["n_scored"] = len(rouge[f]["rouge1"])
-            if bert is not None:
-                entry["bertscore_f1"] = bert_f1[f]
-            if entity_backend is not None:
-                entry["entity"] = entity[f].as_dict()
-        if f in exact:
-            entry["exact_match"] = mean(exact[f])
+
+def _prf(tp: float, pred: float, gold: float) -> dict[str, Any]:
+    p = tp / pred if pred else None
+    r = tp / gold if gold else None
+    f1 = 2 * tp / (pred + gold) if pred + gold else None
+    return {"precision": p, "recall": r, "f1": f1, "gold_na": int(gold), "pred_na": int(pred)}
+
+
+def _na_counts(na: np.ndarray) -> np.ndarray:
+    """(n, ..., 2) gold/pred N/A flags -> (n, ..., 3) tp, fp, fn of saying N/A."""
+    g, p = na[..., 0], na[..., 1]
+    return np.stack([g * p, p * (1 - g), g * (1 - p)], axis=-1)
+
+
+def _counts_dict(c: np.ndarray) -> dict[str, Any]:
+    m = MatchCounts(*(int(x) for x in np.nansum(c, axis=0)))
+    return m.as_dict()
+
+
+def _mean(x: np.ndarray) -> float | None:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else None
+
+
+def summarize(scores: RunScores, policies: Policies, entity_backend: str | None = None,
+              bert_info: dict | None = None, n_boot: int = 1000, seed: int = 1234,
+              alpha: float = 0.05) -> dict:
+    """The report's metrics of one run with bootstrap CIs (resampling records).
+
+    Overall ROUGE and BERTScore are macro averages over categories (each category's mean over
+    the records where it is scored); entity P/R/F1 overall is micro (summed counts), with the
+    macro F1 beside it. Every headline metric has a CI in `headline`; per-category values have
+    theirs under `ci`.
+    """
+    a = scores.arrays()
+    boot = {"n_boot": n_boot, "seed": seed, "alpha": alpha}
+    per_category: dict[str, dict] = {}
+    for i, f in enumerate(scores.fields):
+        na = a["na"][:, i, :]
+        na = na[~np.isnan(na).any(axis=1)]
+        entry: dict[str, Any] = {"na": _prf(float((na[:, 0] * na[:, 1]).sum()),
+                                            float(na[:, 1].sum()), float(na[:, 0].sum()))}
+        ci: dict[str, Any] = {}
+        if f in scores.text_fields:
+            j = scores.text_fields.index(f)
+            for t in ROUGE_TYPES:
+                col = a[t][:, j]
+                entry[t] = _mean(col)
+                ci[t] = _ci(stats.bootstrap_mean_ci(col, **boot))
+            entry["n_scored"] = int((~np.isnan(a["rougeL"][:, j])).sum())
+            if a["bert"] is not None:
+                entry["bertscore_f1"] = _mean(a["bert"][:, j])
+                ci["bertscore_f1"] = _ci(stats.bootstrap_mean_ci(a["bert"][:, j], **boot))
+            if a["entity"] is not None:
+                entry["entity"] = _counts_dict(a["entity"][:, j, :])
+                ci["entity_f1"] = _ci(stats.bootstrap_counts_f1_ci(a["entity"][:, j, :],
+                                                                   **boot))
+        if f in scores.exact_fields:
+            col = a["exact"][:, scores.exact_fields.index(f)]
+            entry["exact_match"] = _mean(col)
+            ci["exact_match"] = _ci(stats.bootstrap_mean_ci(col, **boot))
+        entry["ci"] = ci
         per_category[f] = entry
-    # macro average: each category counts once
-    overall = {t: mean([v[t] for v in per_category.values() if v.get(t) is not None])
-               for t in ROUGE_TYPES}
-    if bert is not None:
-        overall["bertscore_f1"] = mean([v for v in bert_f1.values() if v is not None])
-    if entity_backend is not None:
-        overall["entity_micro"] = micro(entity.values()).as_dict()
-        overall["entity_macro_f1"] = macro_f1(entity)
-    total_na = {k: sum(na[f][k] for f in na) for k in ("tp", "pred", "gold")}
+
+    headline = _headline(scores, a, boot)
+    overall: dict[str, Any] = {t: headline[t]["value"] for t in ROUGE_TYPES}
+    if a["bert"] is not None:
+        overall["bertscore_f1"] = headline["bertscore_f1"]["value"]
+    if a["entity"] is not None:
+        overall["entity_micro"] = _counts_dict(a["entity"].reshape(-1, 3))
+        overall["entity_macro_f1"] = headline["entity_macro_f1"]["value"]
+    na_all = a["na"].reshape(-1, 2)
+    na_all = na_all[~np.isnan(na_all).any(axis=1)]
+    overall["na"] = _prf(float((na_all[:, 0] * na_all[:, 1]).sum()), float(na_all[:, 1].sum()),
+                         float(na_all[:, 0].sum()))
+    lang_rouge = defaultdict(list)
+    for lang, row in zip(scores.langs, a["rougeL"], strict=True):
+        lang_rouge[lang].extend(v for v in row.tolist() if not math.isnan(v))
+    n = scores.n
+    skipped = int(np.isnan(a["valid"]).sum())
     return {
         "n_records": n,
-        "n_gold": len(gold),
-        "missing_ids": sorted(set(gold) - seen),
-        "parse_rate": parsed_n / n if n else None,
-        "schema_valid_rate": valid_n / (n - skipped) if n - skipped else None,
+        "n_gold": scores.n_gold,
+        "missing_ids": scores.missing_ids,
+        "parse_rate": headline["parse_rate"]["value"],
+        "schema_valid_rate": _mean(a["valid"]),
         "skipped_unparseable": skipped,
-        "finish_reasons": dict(finish),
-        "overall": {**overall, "na": prf(total_na)},
-        "per_language_rougeL": {k: mean(v) for k, v in sorted(lang_rouge.items())},
+        "finish_reasons": dict(scores.finish),
+        "overall": overall,
+        "headline": headline,
+        "per_language_rougeL": {k: (sum(v) / len(v) if v else None)
+                                for k, v in sorted(lang_rouge.items())},
         "per_category": per_category,
         "policies": policies.describe(),
-        "entity_backend": getattr(entity_backend, "name", None),
-        "bertscore": bert.describe() if bert is not None else None,
+        "bootstrap": {**boot, "unit": "record", "interval": "percentile"},
+        "entity_backend": entity_backend,
+        "bertscore": bert_info,
     }
 
 
-def _bertscore_means(bert, pairs: dict[str, list]) -> dict[str, float | None]:
-    """Score every text pair of every field in one call (one reused scorer), then average."""
-    flat = [(f, i, p) for f, items in pairs.items() for i, p in enumerate(items)
-            if isinstance(p, tuple)]
-    scores = bert.score_pairs([p[0] for _, _, p in flat], [p[1] for _, _, p in flat]) \
-        if flat else []
-    values = {f: [p if not isinstance(p, tuple) else None for p in items]
-              for f, items in pairs.items()}
-    for (f, i, _), sc in zip(flat, scores, strict=True):
-        values[f][i] = sc
-    return {f: (sum(v) / len(v) if v else None) for f, v in values.items()}
+# The headline metrics: name -> (label, how to get per-record data, CI function, diff function)
+def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple]:
+    specs: dict[str, tuple] = {
+        "parse_rate": ("JSON parse rate", a["parsed"], stats.bootstrap_mean_ci,
+                       stats.paired_bootstrap_diff),
+        "schema_valid_rate": ("schema-valid rate", a["valid"], stats.bootstrap_mean_ci,
+                              stats.paired_bootstrap_diff),
+    }
+    labels = {"rouge1": "ROUGE-1 (macro)", "rouge2": "ROUGE-2 (macro)",
+              "rougeL": "ROUGE-L (macro)"}
+    for t in ROUGE_TYPES:
+        specs[t] = (labels[t], a[t], stats.bootstrap_macro_ci, stats.paired_bootstrap_macro_diff)
+    if a["bert"] is not None:
+        specs["bertscore_f1"] = ("BERTScore F1 (macro)", a["bert"], stats.bootstrap_macro_ci,
+                                 stats.paired_bootstrap_macro_diff)
+    if a["entity"] is not None:
+        summed = a["entity"].sum(axis=1)  # nan rows (skipped records) stay nan
+        specs["entity_micro_f1"] = ("entity F1 (micro)", summed, stats.bootstrap_counts_f1_ci,
+                                    stats.paired_bootstrap_counts_f1_diff)
+        specs["entity_macro_f1"] = ("entity F1 (macro)", a["entity"],
+                                    stats.bootstrap_macro_f1_ci,
+                                    stats.paired_bootstrap_macro_f1_diff)
+    specs["na_f1"] = ("N/A agreement F1", _na_counts(a["na"]).sum(axis=1),
+                      stats.bootstrap_counts_f1_ci, stats.paired_bootstrap_counts_f1_diff)
+    for i, f in enumerate(scores.exact_fields):
+        specs[f"exact_{f}"] = (f"{f} exact match", a["exact"][:, i], stats.bootstrap_mean_ci,
+                               stats.paired_bootstrap_diff)
+    return specs
+
+
+def _headline(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
+    return {name: {"label": label, **ci_fn(data, **boot)}
+            for name, (label, data, ci_fn, _) in _headline_specs(scores, a).items()}
+
+
+# Per-category metrics compared between runs: name -> (array key, kind)
+_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "entity_f1": "entity"}
+
+
+def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
+                 seed: int = 1234, alpha: float = 0.05) -> dict:
+    """Paired-bootstrap differences (run - baseline) on the records that every run has.
+
+    Returns, for the common records, every run's headline values with CIs, and per compared
+    run the difference to the baseline with its CI and p-value, overall and per category.
+    """
+    if baseline not in runs:
+        raise ConfigError(f"baseline run {baseline!r} is not among the runs {list(runs)}")
+    boot = {"n_boot": n_boot, "seed": seed, "alpha": alpha}
+    common = set.intersection(*(set(s.ids) for s in runs.values()))
+    order = [i for i in runs[baseline].ids if i in common]
+    arrays = {}
+    for name, s in runs.items():
+        pos = {rid: k for k, rid in enumerate(s.ids)}
+        arrays[name] = s.arrays([pos[i] for i in order])
+    base_scores = runs[baseline]
+    specs = {name: _headline_specs(runs[name], arrays[name]) for name in runs}
+    headline = {name: {m: {"label": sp[0], **sp[2](sp[1], **boot)} for m, sp in spec.items()}
+                for name, spec in specs.items()}
+    per_category = {name: _category_cis(base_scores, arrays[name], boot) for name in runs}
+    diffs: dict[str, dict] = {}
+    for name in runs:
+        if name == baseline:
+            continue
+        overall = {}
+        for m, (_, data_b, _, diff_fn) in specs[name].items():
+            if m in specs[baseline]:
+                overall[m] = diff_fn(specs[baseline][m][1], data_b, **boot)
+        diffs[name] = {"overall": overall,
+                       "per_category": _category_diffs(base_scores, arrays[baseline],
+                                                       arrays[name], boot)}
+    return {
+        "runs": list(runs),
+        "baseline": baseline,
+        "n_common": len(order),
+        "n_per_run": {name: s.n for name, s in runs.items()},
+        "headline": headline,
+        "per_category": per_category,
+        "diffs": diffs,
+        "bootstrap": {**boot, "unit": "record", "interval": "percentile", "paired": True},
+    }
+
+
+def _category_cis(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
+    out = {}
+    for j, f in enumerate(scores.text_fields):
+        entry = {}
+        for m, key in _CATEGORY_METRICS.items():
+            if a.get(key) is None:
+                continue
+            if key == "entity":
+                entry[m] = stats.bootstrap_counts_f1_ci(a[key][:, j, :], **boot)
+            else:
+                entry[m] = stats.bootstrap_mean_ci(a[key][:, j], **boot)
+        out[f] = entry
+    for i, f in enumerate(scores.exact_fields):
+        out[f] = {"exact_match": stats.bootstrap_mean_ci(a["exact"][:, i], **boot)}
+    return out
+
+
+def _category_diffs(scores: RunScores, a: dict, b: dict, boot: dict) -> dict[str, dict]:
+    out = {}
+    for j, f in enumerate(scores.text_fields):
+        entry = {}
+        for m, key in _CATEGORY_METRICS.items():
+            if a.get(key) is None or b.get(key) is None:
+                continue
+            if key == "entity":
+                entry[m] = stats.paired_bootstrap_counts_f1_diff(a[key][:, j, :],
+                                                                 b[key][:, j, :], **boot)
+            else:
+                entry[m] = stats.paired_bootstrap_diff(a[key][:, j], b[key][:, j], **boot)
+        out[f] = entry
+    for i, f in enumerate(scores.exact_fields):
+        out[f] = {"exact_match": stats.paired_bootstrap_diff(a["exact"][:, i],
+                                                             b["exact"][:, i], **boot)}
+    return out
+
+
+def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
+    """Per record common to all runs: each run's parse flag, mean ROUGE-L and BERTScore over the
+    record's scored categories, and its summed entity counts (to find where runs differ)."""
+    first = next(iter(runs.values()))
+    common = set.intersection(*(set(s.ids) for s in runs.values()))
+    rows = {name: {rid: k for k, rid in enumerate(s.ids)} for name, s in runs.items()}
+    arrays = {name: s.arrays() for name, s in runs.items()}
+    for k, rid in enumerate(first.ids):
+        if rid not in common:
+            continue
+        out = {}
+        for name, a in arrays.items():
+            i = rows[name][rid]
+            entry: dict[str, Any] = {"parsed": bool(a["parsed"][i]),
+                                     "rougeL": _mean(a["rougeL"][i])}
+            if a["bert"] is not None:
+                entry["bertscore_f1"] = _mean(a["bert"][i])
+            if a["entity"] is not None:
+                c = a["entity"][i]
+                entry["entity"] = None if np.isnan(c).all() else _counts_dict(c)
+            out[name] = entry
+        yield {"id": rid, "lang": first.langs[k], "runs": out}
+
+
+def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policies: Policies,
+              stemming: bool = True, entity_backend: EntityBackend | None = None,
+              bert=None, n_boot: int = 1000, seed: int = 1234) -> dict:
+    """score_records then summarize: the metrics of one run in one call."""
+    scores = score_records(task, gold, cached, policies, stemming, entity_backend, bert)
+    return summarize(scores, policies, getattr(entity_backend, "name", None),
+                     bert.describe() if bert is not None else None, n_boot, seed)

@@ -1,98 +1,300 @@
-"""Tables and files of evaluation results: Markdown for people, CSV and JSON for programs."""
+"""Tables and files of evaluation results: Markdown and HTML for people, CSV and JSON for programs.
+
+Every number with a bracket beside it is a point estimate with its 95% percentile bootstrap CI
+over records; a difference is (run - baseline) from a paired bootstrap on the same records.
+"""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from pathlib import Path
 
+from jinja2 import Environment
+
 from elmtex.io import write_json, write_text
 from elmtex.metrics import ROUGE_TYPES
+from elmtex.plots import plot_categories, plot_rates
+
+CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
 
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
+def ci_cell(d: dict | None) -> str:
+    """'0.412 [0.351, 0.470]' from {"value", "low", "high"}; '-' when undefined."""
+    if not d or d.get("value") is None:
+        return "-"
+    if d.get("low") is None:
+        return _fmt(d["value"])
+    return f"{d['value']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
+
+
+def diff_cell(d: dict | None) -> str:
+    """'+0.052 [+0.010, +0.094]*' (* = the CI excludes 0); '-' when undefined."""
+    if not d or d.get("diff") is None:
+        return "-"
+    star = "*" if d["low"] is not None and (d["low"] > 0 or d["high"] < 0) else ""
+    if d["low"] is None:
+        return f"{d['diff']:+.3f}"
+    return f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]{star}"
+
+
+# One run ------------------------------------------------------------------------------------
+
 def category_rows(metrics: dict) -> list[dict]:
     rows = []
     for f, m in metrics["per_category"].items():
         ent = m.get("entity") or {}
-        rows.append({
-            "category": f,
-            **{t: m.get(t) for t in ROUGE_TYPES},
-            "bertscore_f1": m.get("bertscore_f1"),
-            "entity_precision": ent.get("precision"),
-            "entity_recall": ent.get("recall"),
-            "entity_f1": ent.get("f1"),
-            "exact_match": m.get("exact_match"),
-            "n_scored": m.get("n_scored"),
-            **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")},
-        })
+        ci = m.get("ci", {})
+        row = {"category": f, **{t: m.get(t) for t in ROUGE_TYPES},
+               "bertscore_f1": m.get("bertscore_f1"),
+               "entity_precision": ent.get("precision"), "entity_recall": ent.get("recall"),
+               "entity_f1": ent.get("f1"), "exact_match": m.get("exact_match"),
+               "n_scored": m.get("n_scored"),
+               **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")}}
+        for k in (*ROUGE_TYPES, "bertscore_f1", "entity_f1", "exact_match"):
+            row[f"{k}_low"] = ci.get(k, {}).get("low")
+            row[f"{k}_high"] = ci.get(k, {}).get("high")
+        rows.append(row)
     return rows
 
 
-HEAD = ["ROUGE-1", "ROUGE-2", "ROUGE-L", "BERTScore", "Ent P", "Ent R", "Ent F1", "exact",
-        "n", "N/A P", "N/A R"]
+HEAD = ["ROUGE-1", "ROUGE-2", "ROUGE-L [95% CI]", "BERTScore [95% CI]", "Ent P", "Ent R",
+        "Ent F1 [95% CI]", "exact [95% CI]", "n", "N/A P", "N/A R"]
+
+
+def _with_ci(value: float | None, ci: dict | None) -> str:
+    return ci_cell({"value": value, **(ci or {})})
+
+
+def headline_lines(metrics: dict) -> list[str]:
+    lines = ["| metric | value [95% CI] | n |", "|---|---:|---:|"]
+    for h in metrics["headline"].values():
+        lines.append(f"| {h['label']} | {ci_cell(h)} | {h['n']} |")
+    return lines
+
+
+def notes_lines(metrics: dict) -> list[str]:
+    b = metrics["bootstrap"]
+    lines = [
+        "ROUGE and BERTScore overall: macro average over categories; entity P/R/F1 overall: "
+        f"micro; entity backend: {metrics.get('entity_backend') or '-'}.",
+        "Policies: " + "; ".join(metrics["policies"].values()) + ".",
+        f"CIs: {int((1 - b['alpha']) * 100)}% percentile bootstrap over records, "
+        f"{b['n_boot']} resamples, seed {b['seed']}.",
+    ]
+    if metrics.get("bertscore"):
+        bs = metrics["bertscore"]
+        lines.append(f"BERTScore: {bs['model']}, layer {bs['num_layers']}, "
+                     f"{'rescaled' if bs['rescaled'] else 'not rescaled'}; hash `{bs['hash']}`.")
+    return lines
 
 
 def markdown_table(metrics: dict, run: str) -> str:
+    """report.md of one run: headline metrics with CIs, then the per-category table."""
     o = metrics["overall"]
     lines = [
-        f"### {run}",
-        "",
+        f"### {run}", "",
         f"records {metrics['n_records']}/{metrics['n_gold']} · "
         f"JSON parse rate {_fmt(metrics['parse_rate'])} · "
         f"schema-valid {_fmt(metrics.get('schema_valid_rate'))} · "
-        f"finish reasons {metrics['finish_reasons']}",
-        "",
+        f"skipped {metrics['skipped_unparseable']} · "
+        f"finish reasons {metrics['finish_reasons']}", "",
+        *headline_lines(metrics), "",
         "| category | " + " | ".join(HEAD) + " |",
         "|---|" + "---:|" * len(HEAD),
     ]
-    for r in category_rows(metrics):
-        cells = [_fmt(r[k]) for k in ("rouge1", "rouge2", "rougeL", "bertscore_f1",
-                                      "entity_precision", "entity_recall", "entity_f1",
-                                      "exact_match")]
-        cells += ["-" if r["n_scored"] is None else str(r["n_scored"]),
-                  _fmt(r["na_precision"]), _fmt(r["na_recall"])]
-        lines.append(f"| {r['category']} | " + " | ".join(cells) + " |")
+    for f, m in metrics["per_category"].items():
+        ent, ci = m.get("entity") or {}, m.get("ci", {})
+        cells = [_fmt(m.get("rouge1")), _fmt(m.get("rouge2")),
+                 _with_ci(m.get("rougeL"), ci.get("rougeL")),
+                 _with_ci(m.get("bertscore_f1"), ci.get("bertscore_f1")),
+                 _fmt(ent.get("precision")), _fmt(ent.get("recall")),
+                 _with_ci(ent.get("f1"), ci.get("entity_f1")),
+                 _with_ci(m.get("exact_match"), ci.get("exact_match")),
+                 "-" if m.get("n_scored") is None else str(m["n_scored"]),
+                 _fmt(m["na"]["precision"]), _fmt(m["na"]["recall"])]
+        lines.append(f"| {f} | " + " | ".join(cells) + " |")
     em = o.get("entity_micro") or {}
-    cells = [_fmt(o[t]) for t in ROUGE_TYPES] + [_fmt(o.get("bertscore_f1")),
-             _fmt(em.get("precision")), _fmt(em.get("recall")), _fmt(em.get("f1")), "", "",
-             _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
+    cells = [_fmt(o["rouge1"]), _fmt(o["rouge2"]), _fmt(o["rougeL"]),
+             _fmt(o.get("bertscore_f1")), _fmt(em.get("precision")), _fmt(em.get("recall")),
+             _fmt(em.get("f1")), "", "", _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
     lines.append("| **overall** | " + " | ".join(f"**{c}**" if c else "" for c in cells) + " |")
-    lines += ["",
-              "ROUGE and BERTScore overall: macro average over categories; entity P/R/F1 "
-              f"overall: micro (entity macro F1 {_fmt(o.get('entity_macro_f1'))}); "
-              f"entity backend: {metrics.get('entity_backend') or '-'}.",
-              "Policies: " + "; ".join(metrics["policies"].values()) + "."]
-    if metrics.get("bertscore"):
-        b = metrics["bertscore"]
-        lines.append(f"BERTScore: {b['model']}, layer {b['num_layers']}, "
-                     f"{'rescaled' if b['rescaled'] else 'not rescaled'}; hash `{b['hash']}`.")
+    lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 
 
-def comparison_table(all_metrics: dict[str, dict]) -> str:
-    """One line per run: parse rate and the headline metrics."""
-    lines = ["| run | parse rate | ROUGE-1 | ROUGE-2 | ROUGE-L | BERTScore | Ent F1 (micro) |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for run, m in all_metrics.items():
-        o = m["overall"]
-        cells = [_fmt(m["parse_rate"])] + [_fmt(o[t]) for t in ROUGE_TYPES] + [
-            _fmt(o.get("bertscore_f1")), _fmt((o.get("entity_micro") or {}).get("f1"))]
-        lines.append(f"| {run} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def write_results(out_dir: Path, run: str, metrics: dict, config_text: str) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "metrics.json", metrics)
+def _csv(rows: list[dict]) -> str:
     buf = io.StringIO()
-    rows = category_rows(metrics)
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    write_text(out_dir / "per_category.csv", buf.getvalue())
-    write_text(out_dir / "table.md", markdown_table(metrics, run))
+    return buf.getvalue()
+
+
+# Several runs (or one) ----------------------------------------------------------------------
+
+def comparison_markdown(comparison: dict) -> str:
+    """Headline metrics and per-category F1/ROUGE-L/BERTScore of every run with CIs, and the
+    differences to the baseline with paired CIs."""
+    runs, base = comparison["runs"], comparison["baseline"]
+    others = [r for r in runs if r != base]
+    head = [*runs, *(f"{r} - baseline" for r in others)]
+    lines = [f"Records: {comparison['n_common']} common to all runs "
+             f"(per run: {comparison['n_per_run']}). Baseline: {base}.", "",
+             "| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    for m, h in comparison["headline"][base].items():
+        cells = [ci_cell(comparison["headline"][r].get(m)) for r in runs]
+        cells += [diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others]
+        lines.append(f"| {h['label']} | " + " | ".join(cells) + " |")
+    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
+        rows = [(f, comparison["per_category"][base][f][metric])
+                for f in comparison["per_category"][base]
+                if metric in comparison["per_category"][base][f]]
+        if not rows:
+            continue
+        lines += ["", f"#### {label} per category", "",
+                  "| category | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+        for f, _ in rows:
+            cells = [ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs]
+            cells += [diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
+                      for r in others]
+            lines.append(f"| {f} | " + " | ".join(cells) + " |")
+    b = comparison["bootstrap"]
+    lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile bootstrap CI over records "
+              f"({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the same "
+              "resampled records for both runs); * marks a difference whose CI excludes 0."]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_rows(comparison: dict) -> list[dict]:
+    """Long format: one row per (run, category, metric) with value, CI and difference."""
+    base = comparison["baseline"]
+    rows = []
+    for run in comparison["runs"]:
+        blocks = [("overall", m, h) for m, h in comparison["headline"][run].items()]
+        blocks += [(f, m, d) for f, ms in comparison["per_category"][run].items()
+                   for m, d in ms.items()]
+        for cat, metric, d in blocks:
+            diff = {} if run == base else (
+                comparison["diffs"][run]["overall"] if cat == "overall"
+                else comparison["diffs"][run]["per_category"][cat]).get(metric) or {}
+            rows.append({"run": run, "category": cat, "metric": metric, "value": d["value"],
+                         "low": d["low"], "high": d["high"], "n": d["n"],
+                         "diff_vs_baseline": diff.get("diff"), "diff_low": diff.get("low"),
+                         "diff_high": diff.get("high"), "p_value": diff.get("p_value")})
+    return rows
+
+
+def make_plots(comparison: dict, out_dir: Path) -> dict[str, Path]:
+    """per-category entity F1 (or ROUGE-L without entities) with CI bars, and rates."""
+    runs, base = comparison["runs"], comparison["baseline"]
+    plots = {}
+    for metric, label in CATEGORY_METRICS.items():
+        cats = [f for f, ms in comparison["per_category"][base].items() if metric in ms]
+        if not cats:
+            continue
+        per_run = {r: {f: comparison["per_category"][r][f][metric] for f in cats} for r in runs}
+        plots[metric] = plot_categories(per_run, out_dir / f"per_category_{metric}.png", label)
+    rates = {r: {"JSON parse rate": comparison["headline"][r]["parse_rate"],
+                 "schema-valid rate": comparison["headline"][r]["schema_valid_rate"]}
+             for r in runs}
+    plots["rates"] = plot_rates(rates, out_dir / "parse_rates.png")
+    return plots
+
+
+_HTML = Environment(autoescape=True).from_string("""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th:first-child,td:first-child{text-align:left}
+th{background:#f3f3f3}.sig{font-weight:bold}.note{color:#555;font-size:.9em}
+img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+</style></head><body>
+<h1>{{ title }}</h1>
+<p>Runs: {% for r in c.runs %}<code>{{ r }}</code>{% if not loop.last %}, {% endif %}{% endfor %}.
+Baseline: <code>{{ c.baseline }}</code>. Records common to all runs: {{ c.n_common }}.</p>
+<h2>Headline metrics</h2>
+<table><tr><th>metric</th>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in headline %}<tr><td>{{ row[0] }}</td>{% for cell in row[1:] %}
+<td{% if cell.endswith('*') %} class="sig"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table>
+{% for name, img in images %}<h2>{{ name }}</h2>
+<img alt="{{ name }}" src="data:image/png;base64,{{ img }}">
+{% endfor %}
+{% for section in categories %}<h2>{{ section.label }} per category</h2>
+<table><tr><th>category</th>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for row in section.rows %}<tr><td>{{ row[0] }}</td>{% for cell in row[1:] %}
+<td{% if cell.endswith('*') %} class="sig"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endfor %}
+<h2>How these numbers were made</h2>
+<ul class="note">{% for run, lines in notes %}
+<li><code>{{ run }}</code>: {{ lines | join(' ') }}</li>
+{% endfor %}
+<li>Brackets: 95% percentile bootstrap CI over records ({{ c.bootstrap.n_boot }} resamples, seed
+{{ c.bootstrap.seed }}); differences are run minus baseline from a paired bootstrap on the same
+records; bold with * = the difference's CI excludes 0.</li></ul>
+</body></html>
+""")
+
+
+def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
+                plots: dict[str, Path]) -> str:
+    """A self-contained HTML page (plots inlined as base64 PNG)."""
+    runs, base = comparison["runs"], comparison["baseline"]
+    others = [r for r in runs if r != base]
+    head = [*runs, *(f"{r} − baseline" for r in others)]
+    headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
+                 *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
+                for m, h in comparison["headline"][base].items()]
+    categories = []
+    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
+        rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
+                 *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
+                   for r in others)]
+                for f, ms in comparison["per_category"][base].items() if metric in ms]
+        if rows:
+            categories.append({"label": label, "rows": rows})
+    titles = {"entity_f1": "Entity F1 per category", "rougeL": "ROUGE-L per category",
+              "bertscore_f1": "BERTScore F1 per category", "rates": "Parse and schema rates"}
+    images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
+              for k, p in plots.items()]
+    notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
+    return _HTML.render(title=title, c=comparison, head=head, headline=headline,
+                        categories=categories, images=images, notes=notes)
+
+
+def write_run_results(out_dir: Path, run: str, metrics: dict, config_text: str) -> None:
+    """metrics.json, per_category.csv, report.md and config.yaml of one run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "metrics.json", metrics)
+    write_text(out_dir / "per_category.csv", _csv(category_rows(metrics)))
+    write_text(out_dir / "report.md", markdown_table(metrics, run))
     write_text(out_dir / "config.yaml", config_text)
+
+
+def write_report_page(out_dir: Path, title: str, comparison: dict,
+                      metrics_by_run: dict[str, dict]) -> Path:
+    """The PNG plots and the self-contained report.html."""
+    plots = make_plots(comparison, out_dir)
+    page = out_dir / "report.html"
+    write_text(page, html_report(title, comparison, metrics_by_run, plots))
+    return page
+
+
+def write_comparison(out_dir: Path, title: str, comparison: dict,
+                     metrics_by_run: dict[str, dict], config_text: str) -> Path:
+    """metrics.json (the comparison), per_category.csv (long format), report.md, config.yaml,
+    the plots and report.html of several runs."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "metrics.json", comparison)
+    write_text(out_dir / "per_category.csv", _csv(comparison_rows(comparison)))
+    write_text(out_dir / "report.md", f"### {title}\n\n" + comparison_markdown(comparison))
+    write_text(out_dir / "config.yaml", config_text)
+    return write_report_page(out_dir, title, comparison, metrics_by_run)

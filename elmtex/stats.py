@@ -19,6 +19,12 @@ Rules (the same in every function):
   side), capped at 1; 1.0 when the observed difference is 0. Its resolution is 1/n_boot: 0.0
   means "below 2/n_boot".
 - No records (or only missing ones), or an undefined point estimate, give None for every value.
+- Macro averages take an (n, F) matrix of per-record, per-category values (nan where a
+  category is not scored for a record, e.g. gold N/A): the statistic is the mean over
+  categories of each category's mean over the records where it is scored (categories scored
+  nowhere on a resample are left out). Macro F1 takes (n, F, 3) counts: the mean over
+  categories of each category's micro F1. For these a record is missing only when ALL its
+  values are nan (e.g. a skipped unparseable answer).
 """
 
 from __future__ import annotations
@@ -207,3 +213,110 @@ def paired_bootstrap_counts_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed
     boot = _boot_f1(cb, idx) - _boot_f1(ca, idx)
     low, high = _interval(boot, alpha)
     return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
+
+
+# Macro averages over categories -------------------------------------------------------------
+
+def _macro_means(x: np.ndarray) -> np.ndarray:
+    """(b, n, F) values with nan -> (b,) mean over categories of per-category means."""
+    scored = ~np.isnan(x)
+    sums = np.where(scored, x, 0.0).sum(axis=1)
+    counts = scored.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
+    return _nanmean_rows(means)
+
+
+def _macro_f1s(x: np.ndarray) -> np.ndarray:
+    """(b, n, F, 3) counts -> (b,) mean over categories of per-category micro F1."""
+    return _nanmean_rows(_f1(np.nansum(x, axis=1)))
+
+
+def _nanmean_rows(m: np.ndarray) -> np.ndarray:
+    defined = ~np.isnan(m)
+    k = defined.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(k > 0, np.where(defined, m, 0.0).sum(axis=1) / np.where(k > 0, k, 1),
+                        np.nan)
+
+
+def _resampled(stat: Callable[[np.ndarray], np.ndarray], data: np.ndarray,
+               idx: np.ndarray) -> np.ndarray:
+    """stat over every resample, in blocks; `data` has the records on axis 0."""
+    out = np.empty(idx.shape[0])
+    per_record = max(1, int(np.prod(data.shape[1:])))
+    for rows in _blocks(idx.shape[0], data.shape[0] * per_record):
+        out[rows] = stat(data[idx[rows]])
+    return out
+
+
+def _present(data: np.ndarray) -> np.ndarray:
+    """Records with at least one value (all-nan records are missing)."""
+    return ~np.isnan(data.reshape(data.shape[0], -1)).all(axis=1)
+
+
+def _macro_ci(data: np.ndarray, stat, n_boot: int, seed: int, alpha: float) -> dict[str, Any]:
+    _check(n_boot, alpha)
+    data = data[_present(data)] if data.size else data
+    n = data.shape[0]
+    if n == 0:
+        return _none_ci(0)
+    value = float(stat(data[None])[0])
+    if np.isnan(value):
+        return _none_ci(n)
+    low, high = _interval(_resampled(stat, data, resample_indices(n, n_boot, seed)), alpha)
+    return {"value": value, "low": low, "high": high, "n": n}
+
+
+def _macro_diff(a: np.ndarray, b: np.ndarray, stat, n_boot: int, seed: int, alpha: float,
+                ) -> dict[str, Any]:
+    _check(n_boot, alpha)
+    if a.shape != b.shape:
+        raise ValueError(f"paired runs must be aligned: {a.shape} vs {b.shape}")
+    if a.size:
+        keep = _present(a) & _present(b)
+        a, b = a[keep], b[keep]
+    n = a.shape[0]
+    if n == 0:
+        return _none_diff(0)
+    diff = float(stat(b[None])[0] - stat(a[None])[0])
+    if np.isnan(diff):
+        return _none_diff(n)
+    idx = resample_indices(n, n_boot, seed)
+    boot = _resampled(stat, b, idx) - _resampled(stat, a, idx)
+    low, high = _interval(boot, alpha)
+    return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
+
+
+def _matrix(values, ndim: int) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return v.reshape((0,) + (1,) * (ndim - 1))
+    if v.ndim != ndim:
+        raise ValueError(f"expected a {ndim}-dimensional array (records first), got {v.shape}")
+    return v
+
+
+def bootstrap_macro_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
+                       ) -> dict[str, Any]:
+    """Percentile CI of a macro average from an (n records, F categories) matrix with nan."""
+    return _macro_ci(_matrix(values, 2), _macro_means, n_boot, seed, alpha)
+
+
+def paired_bootstrap_macro_diff(a, b, n_boot: int = 1000, seed: int = 1234,
+                                alpha: float = 0.05) -> dict[str, Any]:
+    """Macro-average difference b - a of two runs' aligned (n, F) matrices."""
+    return _macro_diff(_matrix(a, 2), _matrix(b, 2), _macro_means, n_boot, seed, alpha)
+
+
+def bootstrap_macro_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
+                          ) -> dict[str, Any]:
+    """Percentile CI of macro F1 from (n records, F categories, 3) counts (tp, fp, fn)."""
+    return _macro_ci(_matrix(counts, 3), _macro_f1s, n_boot, seed, alpha)
+
+
+def paired_bootstrap_macro_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed: int = 1234,
+                                   alpha: float = 0.05) -> dict[str, Any]:
+    """Macro F1 difference b - a of two runs' aligned (n, F, 3) counts."""
+    return _macro_diff(_matrix(counts_a, 3), _matrix(counts_b, 3), _macro_f1s, n_boot, seed,
+                       alpha)

@@ -50,7 +50,12 @@ def test_naive_then_evaluate(tmp_path, test_model_dir, task):
     assert metrics["parse_rate"] == sum(r["parsed"] is not None for r in rows) / 4
     assert set(metrics["per_category"]) == set(task.field_names)
     assert (out / "per_category.csv").read_text().startswith("category,rouge1,rouge2,rougeL")
-    assert (out / "table.md").exists() and (out / "config.yaml").exists()
+    for name in ("report.md", "config.yaml", "report.html", "per_category_entity_f1.png",
+                 "parse_rates.png"):
+        assert (out / name).stat().st_size > 0, name
+    examples = [json.loads(line) for line in (out / "per_example.jsonl").read_text().splitlines()]
+    assert sorted(e["id"] for e in examples) == sorted(r["id"] for r in rows)
+    assert metrics["headline"]["rougeL"]["value"] == metrics["overall"]["rougeL"]
 
 
 def test_changed_settings_refuse_to_mix(tmp_path, test_model_dir):
