@@ -229,3 +229,25 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     assert "Traceback" not in bad.stderr
     missing = run_script("evaluate.py", "--runs", "ref", "ghost", *args, check=False)
     assert missing.returncode == 1 and "No cache for run 'ghost'" in missing.stderr
+
+
+def test_chunked_streaming_gives_the_same_scores(task):
+    from elmtex.bertscore import FieldBertScorer
+
+    gold = _gold(task, 7)
+    rows = _rows(task, gold, True)
+    for i, r in enumerate(rows):
+        if i % 2:
+            r["parsed"] = dict(r["parsed"], diagnosis="hypertension; asthma")
+    bert = FieldBertScorer("all-minilm-l6-v2")
+    seen = []
+    small = score_records(task, gold, rows, Policies(), entity_backend=ItemsBackend(task),
+                          bert=bert, chunk_size=2, on_example=seen.append)
+    whole = score_records(task, gold, rows, Policies(), entity_backend=ItemsBackend(task),
+                          bert=bert, chunk_size=256)
+    a, b = small.arrays(), whole.arrays()
+    for key in ("rougeL", "bert", "entity"):
+        np.testing.assert_allclose(a[key], b[key], atol=1e-6)
+    assert [e["id"] for e in seen] == list(gold)
+    j = small.text_fields.index("diagnosis")
+    assert seen[1]["fields"]["diagnosis"]["bertscore_f1"] == pytest.approx(a["bert"][1, j])
