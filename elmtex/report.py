@@ -138,15 +138,32 @@ def _csv(rows: list[dict]) -> str:
 
 # Several runs (or one) ----------------------------------------------------------------------
 
+def short_names(runs: list[str]) -> dict[str, str]:
+    """Column labels: the run names without the '-'-separated words they all end with (e.g.
+    naive-qwen...-demo-test and advanced_icl-qwen...-demo-test -> naive, advanced_icl)."""
+    if len(runs) < 2:
+        return {r: r for r in runs}
+    words = [r.split("-") for r in runs]
+    common = 0
+    while all(len(w) > common + 1 for w in words) and \
+            len({tuple(w[len(w) - common - 1:]) for w in words}) == 1:
+        common += 1
+    labels = {r: "-".join(w[:len(w) - common]) for r, w in zip(runs, words, strict=True)}
+    return labels if len(set(labels.values())) == len(runs) else {r: r for r in runs}
+
+
 def comparison_markdown(comparison: dict) -> str:
     """Headline metrics and per-category F1/ROUGE-L/BERTScore of every run with CIs, and the
     differences to the baseline with paired CIs."""
     runs, base = comparison["runs"], comparison["baseline"]
     others = [r for r in runs if r != base]
-    head = [*runs, *(f"{r} - baseline" for r in others)]
+    names = short_names(runs)
+    head = [*(names[r] for r in runs), *(f"{names[r]} - {names[base]}" for r in others)]
     lines = [f"Records: {comparison['n_common']} common to all runs "
-             f"(per run: {comparison['n_per_run']}). Baseline: {base}.", "",
-             "| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+             f"(per run: {comparison['n_per_run']}). Baseline: {base}.", ""]
+    if any(names[r] != r for r in runs):
+        lines[-1:] = ["Columns: " + "; ".join(f"{names[r]} = {r}" for r in runs), ""]
+    lines += ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
     for m, h in comparison["headline"][base].items():
         cells = [ci_cell(comparison["headline"][r].get(m)) for r in runs]
         cells += [diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others]
@@ -249,7 +266,8 @@ def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
     """A self-contained HTML page (plots inlined as base64 PNG)."""
     runs, base = comparison["runs"], comparison["baseline"]
     others = [r for r in runs if r != base]
-    head = [*runs, *(f"{r} − baseline" for r in others)]
+    names = short_names(runs)
+    head = [*(names[r] for r in runs), *(f"{names[r]} − {names[base]}" for r in others)]
     headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
                  *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
                 for m, h in comparison["headline"][base].items()]

@@ -213,7 +213,7 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     # self-contained: every image inlined, nothing fetched from elsewhere
     assert html.count("data:image/png;base64,") == 4
     assert not re.search(r'(src|href)="(?!data:)', html)
-    assert "worse − baseline" in html and "diagnosis" in html
+    assert "worse − ref" in html and "diagnosis" in html
     md = (out / "report.md").read_text()
     assert "| entity F1 (micro) | 1.000 [1.000, 1.000] |" in md
     csv_lines = (out / "per_category.csv").read_text().splitlines()
@@ -251,3 +251,13 @@ def test_chunked_streaming_gives_the_same_scores(task):
     assert [e["id"] for e in seen] == list(gold)
     j = small.text_fields.index("diagnosis")
     assert seen[1]["fields"]["diagnosis"]["bertscore_f1"] == pytest.approx(a["bert"][1, j])
+
+
+def test_column_labels_drop_the_shared_suffix():
+    from elmtex.report import short_names
+
+    runs = ["naive-qwen2.5-coder-0.5b-instruct-demo-test",
+            "advanced_icl-qwen2.5-coder-0.5b-instruct-demo-test"]
+    assert list(short_names(runs).values()) == ["naive", "advanced_icl"]
+    assert short_names(["ref", "worse"]) == {"ref": "ref", "worse": "worse"}
+    assert short_names(["a-b-c", "c"]) == {"a-b-c": "a-b-c", "c": "c"}
