@@ -23,7 +23,14 @@ from elmtex.cache import METHODS, cache_paths, run_name
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
 from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
-from elmtex.metrics import Policies, compare_runs, paired_examples, score_records, summarize
+from elmtex.metrics import (
+    Policies,
+    compare_runs,
+    paired_examples,
+    score_records,
+    single_run_comparison,
+    summarize,
+)
 from elmtex.report import (
     comparison_markdown,
     markdown_table,
@@ -91,8 +98,7 @@ for run in runs:
     metrics = summarize(scores, policies, entity_backend.name,
                         bert.describe() if bert is not None else None, **boot)
     write_run_results(out_dir, run, metrics, config_text)
-    page = write_report_page(out_dir, run, compare_runs({run: scores}, run, **boot),
-                             {run: metrics})
+    page = write_report_page(out_dir, run, single_run_comparison(run, metrics), {run: metrics})
     scores_by_run[run], metrics_by_run[run] = scores, metrics
     print()
     print(markdown_table(metrics, run))

@@ -7,8 +7,6 @@ to mix its answers into the old file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import platform
 import subprocess
 import sys
@@ -24,7 +22,14 @@ from tqdm import tqdm
 from elmtex import ROOT
 from elmtex.backends import Backend, Conversation, GenerationSettings
 from elmtex.config import UserError, resolve_path
-from elmtex.io import JsonlAppender, read_json, read_jsonl, repair_torn_tail, write_json
+from elmtex.io import (
+    JsonlAppender,
+    json_sha256,
+    read_json,
+    read_jsonl,
+    repair_torn_tail,
+    write_json,
+)
 from elmtex.parsing import parse_json_object
 
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-transformers",
@@ -89,8 +94,7 @@ def model_identity(path: str) -> dict[str, Any]:
 
 def fingerprint(parts: dict) -> str:
     """Hash of what decides the answers; a resumed run must match it."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(blob).hexdigest()[:16]
+    return json_sha256(parts)[:16]
 
 
 class CacheMismatch(UserError, RuntimeError):

@@ -474,6 +474,22 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
     }
 
 
+def single_run_comparison(run: str, metrics: dict) -> dict:
+    """One run's `summarize` output in the shape of `compare_runs` (no differences), for the
+    report page of a single run; the CIs are summarize's, not bootstrapped again."""
+    per_category = {}
+    for f, m in metrics["per_category"].items():
+        values = {"rougeL": m.get("rougeL"), "bertscore_f1": m.get("bertscore_f1"),
+                  "entity_f1": (m.get("entity") or {}).get("f1"),
+                  "exact_match": m.get("exact_match")}
+        per_category[f] = {k: {"value": v, **m["ci"][k]} for k, v in values.items()
+                           if k in m["ci"]}
+    return {"runs": [run], "baseline": run, "n_common": metrics["n_records"],
+            "n_per_run": {run: metrics["n_records"]}, "headline": {run: metrics["headline"]},
+            "per_category": {run: per_category}, "diffs": {},
+            "bootstrap": {**metrics["bootstrap"], "paired": True}}
+
+
 def _category_cis(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
     out = {}
     for j, f in enumerate(scores.text_fields):

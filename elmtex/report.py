@@ -152,35 +152,47 @@ def short_names(runs: list[str]) -> dict[str, str]:
     return labels if len(set(labels.values())) == len(runs) else {r: r for r in runs}
 
 
+def comparison_tables(comparison: dict, minus: str = "-") -> tuple[list, list, list]:
+    """The cells of the comparison, shared by the Markdown and HTML reports: the column heads
+    (runs, then each run minus the baseline), the headline rows and the per-category sections
+    ({"label", "rows"}); each row is [name, cell, ...]."""
+    runs, base = comparison["runs"], comparison["baseline"]
+    others = [r for r in runs if r != base]
+    names = short_names(runs)
+    head = [*(names[r] for r in runs), *(f"{names[r]} {minus} {names[base]}" for r in others)]
+    headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
+                 *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
+                for m, h in comparison["headline"][base].items()]
+    sections = []
+    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
+        rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
+                 *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
+                   for r in others)]
+                for f, ms in comparison["per_category"][base].items() if metric in ms]
+        if rows:
+            sections.append({"label": label, "rows": rows})
+    return head, headline, sections
+
+
+def _md_table(first: str, head: list[str], rows: list[list[str]]) -> list[str]:
+    return [f"| {first} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
 def comparison_markdown(comparison: dict) -> str:
     """Headline metrics and per-category F1/ROUGE-L/BERTScore of every run with CIs, and the
     differences to the baseline with paired CIs."""
     runs, base = comparison["runs"], comparison["baseline"]
-    others = [r for r in runs if r != base]
     names = short_names(runs)
-    head = [*(names[r] for r in runs), *(f"{names[r]} - {names[base]}" for r in others)]
+    head, headline, sections = comparison_tables(comparison)
     lines = [f"Records: {comparison['n_common']} common to all runs "
              f"(per run: {comparison['n_per_run']}). Baseline: {base}.", ""]
     if any(names[r] != r for r in runs):
         lines[-1:] = ["Columns: " + "; ".join(f"{names[r]} = {r}" for r in runs), ""]
-    lines += ["| metric | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
-    for m, h in comparison["headline"][base].items():
-        cells = [ci_cell(comparison["headline"][r].get(m)) for r in runs]
-        cells += [diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others]
-        lines.append(f"| {h['label']} | " + " | ".join(cells) + " |")
-    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
-        rows = [(f, comparison["per_category"][base][f][metric])
-                for f in comparison["per_category"][base]
-                if metric in comparison["per_category"][base][f]]
-        if not rows:
-            continue
-        lines += ["", f"#### {label} per category", "",
-                  "| category | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
-        for f, _ in rows:
-            cells = [ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs]
-            cells += [diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
-                      for r in others]
-            lines.append(f"| {f} | " + " | ".join(cells) + " |")
+    lines += _md_table("metric", head, headline)
+    for section in sections:
+        lines += ["", f"#### {section['label']} per category", "",
+                  *_md_table("category", head, section["rows"])]
     b = comparison["bootstrap"]
     lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile bootstrap CI over records "
               f"({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the same "
@@ -264,21 +276,7 @@ records; bold with * = the difference's CI excludes 0.</li></ul>
 def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
                 plots: dict[str, Path]) -> str:
     """A self-contained HTML page (plots inlined as base64 PNG)."""
-    runs, base = comparison["runs"], comparison["baseline"]
-    others = [r for r in runs if r != base]
-    names = short_names(runs)
-    head = [*(names[r] for r in runs), *(f"{names[r]} − {names[base]}" for r in others)]
-    headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
-                for m, h in comparison["headline"][base].items()]
-    categories = []
-    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
-        rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
-                   for r in others)]
-                for f, ms in comparison["per_category"][base].items() if metric in ms]
-        if rows:
-            categories.append({"label": label, "rows": rows})
+    head, headline, categories = comparison_tables(comparison, minus="−")
     titles = {"entity_f1": "Entity F1 per category", "rougeL": "ROUGE-L per category",
               "bertscore_f1": "BERTScore F1 per category", "rates": "Parse and schema rates"}
     images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))

@@ -26,7 +26,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import threading
 import time
 import unicodedata
@@ -39,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import UserError, resolve_path
-from elmtex.io import load_split, write_json
+from elmtex.io import atomic_write, json_sha256, load_split, write_json
 from elmtex.local_models import MINILM, packaged_minilm
 from elmtex.task import Task
 
@@ -188,10 +187,6 @@ def _position_limit(model) -> int | None:
 # --- fingerprints ------------------------------------------------------------------------------
 
 
-def _sha256_json(obj: Any) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-
-
 def records_digest(ids: Sequence[str], texts: Sequence[str]) -> str:
     """sha256 over the indexed (id, text) pairs in index order."""
     h = hashlib.sha256()
@@ -210,7 +205,7 @@ def _version(package: str) -> str | None:
 def embedding_fingerprint(records_sha: str, model: dict[str, Any], passage_prefix: str) -> str:
     """Everything the stored embeddings depend on. The query prefix is left out: it changes
     the queries, not the stored passages."""
-    return _sha256_json({
+    return json_sha256({
         "records": records_sha, "model": model, "passage_prefix": passage_prefix,
         "normalize": True, "sentence_transformers": _version("sentence-transformers"),
     })
@@ -219,7 +214,7 @@ def embedding_fingerprint(records_sha: str, model: dict[str, Any], passage_prefi
 def index_fingerprint(embeddings_fp: str, settings: dict[str, Any]) -> str:
     """The embeddings plus what building the index depends on (type, nlist). nprobe is a
     search-time setting and is applied on load, so changing it needs no rebuild."""
-    return _sha256_json({"embeddings": embeddings_fp, "index": settings,
+    return json_sha256({"embeddings": embeddings_fp, "index": settings,
                          "faiss": _version("faiss-cpu") or _version("faiss-gpu")})
 
 
@@ -264,32 +259,17 @@ def build_index(vectors: np.ndarray, settings: dict[str, Any]):
     return index
 
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Let `write` fill a temp file in the same folder, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save_vectors(path: Path, vectors: np.ndarray) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
             np.save(fh, vectors)
-    _atomic_write(path, write)
+    atomic_write(path, write)
 
 
 def save_index(path: Path, index) -> None:
     import faiss
 
-    _atomic_write(path, lambda tmp: faiss.write_index(index, tmp))
+    atomic_write(path, lambda tmp: faiss.write_index(index, tmp))
 
 
 # --- search ------------------------------------------------------------------------------------

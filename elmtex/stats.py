@@ -101,10 +101,7 @@ def _as_values(values) -> np.ndarray:
 
 
 def _boot_means(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    out = np.empty(idx.shape[0])
-    for rows in _blocks(idx.shape[0], values.size):
-        out[rows] = values[idx[rows]].mean(axis=1)
-    return out
+    return _resampled(lambda x: x.mean(axis=1), values, idx)
 
 
 def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
@@ -138,10 +135,7 @@ def _f1(summed: np.ndarray) -> np.ndarray:
 
 
 def _boot_f1(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    out = np.empty(idx.shape[0])
-    for rows in _blocks(idx.shape[0], counts.shape[0]):
-        out[rows] = _f1(counts[idx[rows]].sum(axis=1))
-    return out
+    return _resampled(lambda x: _f1(x.sum(axis=1)), counts, idx)
 
 
 def bootstrap_counts_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
