@@ -7,6 +7,7 @@ to mix its answers into the old file.
 
 from __future__ import annotations
 
+import copy
 import platform
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from elmtex.io import (
     repair_torn_tail,
     write_json,
 )
+from elmtex.local_models import sha256_file
 from elmtex.parsing import parse_json_object
 
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-transformers",
@@ -52,6 +54,16 @@ def run_name(cfg: dict, method: str) -> str:
     model = slug(Path(str(cfg["model"]["name_or_path"])).name)
     data = slug(Path(cfg["data"]["dir"]).name)
     return f"{method}-{model}-{data}-{cfg['data']['split']}"
+
+
+def default_runs(cfg: dict) -> list[str]:
+    """This config's run of every prompting method, then the naive run of its fine-tuned model
+    (models/<finetune.name>, what finetune.py and merge_model_lora.py make of this model)."""
+    from elmtex.finetune import finetune_paths
+
+    tuned = copy.deepcopy(cfg)
+    tuned["model"]["name_or_path"] = str(finetune_paths(cfg).merged_dir)
+    return list(dict.fromkeys([*(run_name(cfg, m) for m in METHODS), run_name(tuned, "naive")]))
 
 
 def cache_paths(cfg: dict, name: str) -> tuple[Path, Path]:
@@ -83,12 +95,16 @@ def code_revision() -> dict[str, Any]:
 
 
 def model_identity(path: str) -> dict[str, Any]:
-    """What exactly the model was: its path plus, for a prepared local model, its source hash."""
+    """What exactly the model was: its path plus, for a prepared local model, its source hash,
+    and for a merged fine-tuned model, the hash of its merged.json (a new merge is a new model)."""
     ident: dict[str, Any] = {"name_or_path": path}
     prepared = Path(path) / "prepared.json"
     if prepared.exists():
         info = read_json(prepared)
         ident.update({k: info.get(k) for k in ("name", "gguf_sha256", "dtype", "source_packages")})
+    merged = Path(path) / "merged.json"
+    if merged.exists():
+        ident["merged_json_sha256"] = sha256_file(merged)
     return ident
 
 
@@ -114,6 +130,7 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
                      decisive: dict, overwrite: bool) -> dict:
     """Write (or check, on resume) the manifest; returns it."""
     fp = fingerprint(decisive)
+    identity = model_identity(backend.model_id)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     if manifest_path.exists() and not overwrite:
         old = read_json(manifest_path)
@@ -121,6 +138,15 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
             raise CacheMismatch(
                 f"{manifest_path} was made with other model/prompt/generation settings "
                 f"(fingerprint {old.get('fingerprint')} != {fp}). Pick another run name "
+                "(--set run.name=...) or start over with --overwrite."
+            )
+        # Same settings, other weights: the model was prepared or merged again since.
+        changed = sorted(k for k in set(identity) | set(old.get("model", {}))
+                         if k != "name_or_path" and identity.get(k) != old["model"].get(k))
+        if changed:
+            raise CacheMismatch(
+                f"{manifest_path} was made with other model files ({', '.join(changed)} "
+                "differ: prepared or merged again since). Pick another run name "
                 "(--set run.name=...) or start over with --overwrite."
             )
         old["resumed_at"] = old.get("resumed_at", []) + [now]
@@ -132,7 +158,7 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
         "fingerprint": fp,
         "decisive": decisive,
         "backend": backend.name,
-        "model": model_identity(backend.model_id),
+        "model": identity,
         "config": cfg,
         "packages": package_versions(),
         "python": sys.version.split()[0],

@@ -199,7 +199,8 @@ def resolve_model_path(name_or_path: str, models_dir: Path | str = Path("models"
 
     * a registry name -> its prepared folder (error if not prepared: preparing takes a while
       and writes ~1 GB, so it is an explicit step, not a side effect of loading);
-    * an existing directory -> itself;
+    * an existing directory -> itself; a relative one (e.g. models/<name>, a merged fine-tuned
+      model) is looked up from the working directory, then from the repository root;
     * anything else -> unchanged (a hub id, e.g. meta-llama/Llama-3.1-8B-Instruct on a GPU box).
     """
     if name_or_path in LOCAL_MODELS:
@@ -212,8 +213,9 @@ def resolve_model_path(name_or_path: str, models_dir: Path | str = Path("models"
             )
         return str(out)
     path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        return str(path)
+    for candidate in (path,) if path.is_absolute() else (path, ROOT / path):
+        if candidate.is_dir():
+            return str(candidate)
     return name_or_path
 
 

@@ -82,9 +82,12 @@ def test_saved_model_matches_gguf(test_model_dir: Path) -> None:
 
 
 @pytest.mark.slow
-def test_resolve_model_path(test_model_dir: Path, tmp_path: Path) -> None:
+def test_resolve_model_path(test_model_dir: Path, tmp_path: Path, monkeypatch) -> None:
     assert resolve_model_path(TEST_MODEL, test_model_dir.parent) == str(test_model_dir)
     assert resolve_model_path(str(tmp_path)) == str(tmp_path)
+    # A relative folder (models/<merged model>) is found from any working directory.
+    monkeypatch.chdir(tmp_path)
+    assert Path(resolve_model_path(f"models/{TEST_MODEL}")).samefile(test_model_dir)
     hub_id = "meta-llama/Llama-3.1-8B-Instruct"
     assert resolve_model_path(hub_id, tmp_path) == hub_id
     with pytest.raises(LocalModelError, match=f"scripts/prepare_local_model.py {TEST_MODEL}"):

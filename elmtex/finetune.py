@@ -1,0 +1,618 @@
+"""(Q)LoRA supervised fine-tuning: chat data, label masks, the trainer, the adapter merge.
+
+The stages that use it:
+
+    scripts/prepare_train_chat_data.py   train/val splits -> data/cache/finetune/<name>/*.jsonl
+    finetune.py                          chat data -> models/<name>-lora/ (adapter, checkpoints)
+    scripts/merge_model_lora.py          base + adapter -> models/<name>/ (a plain model folder)
+
+One chat example is exactly what cache_results_naive.py sends (the task's naive prompt,
+rendered with PromptTemplate) followed by the gold JSON as the assistant's answer. The loss is
+on the answer only: we build the labels ourselves (prompt rendered with the generation prompt,
+full conversation rendered, the prompt's tokens masked) rather than rely on TRL's
+`assistant_only_loss`, which needs `{% generation %}` markers in the chat template: the
+Qwen2.5, SmolLM2 and Llama 3.1 templates have none, and TRL swaps in a patched copy only for
+templates it knows verbatim (Qwen2.5's, not SmolLM2's). Our way works for any template whose
+prompt is a token prefix of the whole conversation, which we check, with the masks, first.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from elmtex.config import UserError, resolve_path
+from elmtex.io import load_split, read_jsonl
+from elmtex.local_models import resolve_model_path, sha256_file
+from elmtex.prompts import PromptTemplate
+from elmtex.task import Task
+
+IGNORE = -100  # label of a token that is not trained on (PyTorch's cross-entropy ignore_index)
+OVERLONG_POLICIES = ("drop", "truncate")
+METHODS = ("lora", "qlora")
+SUMMARY_FILE = "train_summary.json"  # written last by finetune.py: the adapter is complete
+CONFIG_FILE = "finetune_config.json"  # what a --resume must match
+LOG_FILE = "train_log.csv"
+
+
+class FinetuneError(UserError, RuntimeError):
+    """A fine-tuning stage cannot go on; the message says what to do."""
+
+
+class LabelMaskError(FinetuneError):
+    """Labels that would train on nothing (or on the prompt): almost always a chat template
+    that renders the prompt differently alone than inside the whole conversation."""
+
+
+# --------------------------------------------------------------------------- names and paths
+
+
+@dataclass(frozen=True)
+class FinetunePaths:
+    name: str
+    data_dir: Path  # data/cache/finetune/<name>/{train,val}.jsonl, stats.json
+    adapter_dir: Path  # models/<name>-lora/: checkpoints, final adapter, logs
+    merged_dir: Path  # models/<name>/: the merged model
+
+    @property
+    def train_file(self) -> Path:
+        return self.data_dir / "train.jsonl"
+
+    @property
+    def val_file(self) -> Path:
+        return self.data_dir / "val.jsonl"
+
+
+def finetune_paths(cfg: dict) -> FinetunePaths:
+    """Where each fine-tuning stage reads and writes; `finetune.name` or <base model>-ft."""
+    from elmtex.cache import slug
+
+    ft = cfg["finetune"]
+    name = ft["name"] or f"{slug(Path(str(cfg['model']['name_or_path'])).name)}-ft"
+    models = resolve_path(cfg["model"]["models_dir"])
+    return FinetunePaths(
+        name=name,
+        data_dir=resolve_path(ft["data_dir"]) / name,
+        adapter_dir=models / f"{name}-lora",
+        merged_dir=models / name,
+    )
+
+
+def base_model_path(cfg: dict) -> str:
+    """The base model to fine-tune: `model.name_or_path` as the prompting stages load it."""
+    models_dir = resolve_path(cfg["model"]["models_dir"])
+    return resolve_model_path(cfg["model"]["name_or_path"], models_dir)
+
+
+# --------------------------------------------------------------------------- chat data
+
+
+def gold_answer(task: Task, summary: dict) -> str:
+    """The assistant's answer: the gold object in the task's field order, compact JSON."""
+    return json.dumps({f: summary[f] for f in task.field_names}, ensure_ascii=False)
+
+
+def chat_example(task: Task, template: PromptTemplate, record: dict) -> dict:
+    """One training example in TRL's conversational format ({"messages": [...]}) plus its id."""
+    messages = template.render(task, record[task.input_key])
+    messages.append({"role": "assistant", "content": gold_answer(task, record[task.output_key])})
+    return {"id": record["id"], "lang": record["lang"], "messages": messages}
+
+
+def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
+    """The records to train on and to measure eval loss on, each in a seeded random order.
+
+    With `finetune.val_split` null (the released ELMTEX data has only train and test), the
+    first `val_limit` records per language of the shuffled train split are held out as val.
+    """
+    ft, data_dir, langs = cfg["finetune"], resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"]
+    if ft["val_split"]:
+        train = load_split(data_dir, langs, ft["train_split"], task, ft["train_limit"])
+        val = load_split(data_dir, langs, ft["val_split"], task, ft["val_limit"])
+    else:
+        if not ft["val_limit"]:
+            raise FinetuneError("finetune.val_split is null: set finetune.val_limit to the number "
+                                "of train records per language to hold out as val.")
+        train, val = [], []
+        for lang in langs:
+            recs = load_split(data_dir, [lang], ft["train_split"], task)
+            random.Random(ft["seed"]).shuffle(recs)
+            val += recs[: ft["val_limit"]]
+            rest = recs[ft["val_limit"]:]
+            train += rest[: ft["train_limit"]] if ft["train_limit"] is not None else rest
+    for rows in (train, val):
+        random.Random(ft["seed"]).shuffle(rows)  # mix languages and specialties
+    return train, val
+
+
+def read_chat_file(path: Path) -> list[dict]:
+    if not path.exists():
+        raise FinetuneError(
+            f"{path} not found. Run: python scripts/prepare_train_chat_data.py (same --config)")
+    rows = [row for _, row in read_jsonl(path)]
+    for row in rows:
+        msgs = row.get("messages")
+        if not (isinstance(msgs, list) and msgs and msgs[-1].get("role") == "assistant"):
+            raise FinetuneError(f"{path}: record {row.get('id')} is not a chat ending in an "
+                                "assistant message; regenerate it with prepare_train_chat_data.py")
+    return rows
+
+
+# --------------------------------------------------------------------------- tokens and labels
+
+
+def tokenize_chat(tokenizer: Any, messages: list[dict]) -> tuple[list[int], list[int]]:
+    """(input_ids, labels) of one conversation; labels are IGNORE on the prompt.
+
+    Rendered text is tokenized without extra special tokens, as the transformers backend does
+    at inference, so training sees exactly the prompt the model later gets. The prompt (all
+    messages before the answer, plus the generation prompt) must be a token prefix of the whole
+    conversation; where it is not, the answer's first label would be wrong, so we refuse.
+    """
+    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
+                                                add_generation_prompt=True)
+    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
+    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    full_ids = tokenizer(full_text, add_special_tokens=False)["input_ids"]
+    if full_ids[: len(prompt_ids)] != prompt_ids:
+        raise LabelMaskError(
+            "the chat template renders the prompt differently alone (with the generation prompt) "
+            "than inside the whole conversation, so the answer's tokens cannot be found; likely "
+            "cause: a chat template mismatch (a template that rewrites earlier turns, or one "
+            "without a generation prompt). Fix the model's chat template.")
+    labels = [IGNORE] * len(prompt_ids) + full_ids[len(prompt_ids):]
+    return full_ids, labels
+
+
+@dataclass
+class Example:
+    id: str
+    input_ids: list[int]
+    labels: list[int]
+    n_prompt: int  # tokens before the answer
+    n_total: int  # before any truncation
+    truncated: bool = False
+
+    @property
+    def n_trained(self) -> int:
+        return sum(1 for t in self.labels if t != IGNORE)
+
+
+def tokenize_examples(rows: Iterable[dict], tokenizer: Any) -> list[Example]:
+    out = []
+    for row in rows:
+        ids, labels = tokenize_chat(tokenizer, row["messages"])
+        n_prompt = sum(1 for t in labels if t == IGNORE)
+        out.append(Example(row["id"], ids, labels, n_prompt, len(ids)))
+    return out
+
+
+def apply_length_policy(examples: list[Example], max_length: int | None,
+                        policy: str) -> tuple[list[Example], dict[str, Any]]:
+    """Keep what fits in `max_length` tokens. `drop` leaves overlong examples out; `truncate`
+    cuts them at `max_length` (the answer loses its end, and with it the end-of-turn token).
+    An example whose prompt alone fills `max_length` has no answer token left: dropped either way.
+    """
+    if policy not in OVERLONG_POLICIES:
+        raise FinetuneError(f"finetune.overlong must be one of {OVERLONG_POLICIES}, got {policy!r}")
+    report = {"max_length": max_length, "policy": policy, "overlong": 0, "dropped": 0,
+              "truncated": 0, "dropped_ids": []}
+    if max_length is None:
+        return examples, report
+    kept = []
+    for ex in examples:
+        if ex.n_total <= max_length:
+            kept.append(ex)
+            continue
+        report["overlong"] += 1
+        if policy == "drop" or ex.n_prompt >= max_length:
+            report["dropped"] += 1
+            report["dropped_ids"].append(ex.id)
+            continue
+        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.labels[:max_length],
+                            ex.n_prompt, ex.n_total, truncated=True))
+        report["truncated"] += 1
+    return kept, report
+
+
+def check_labels(examples: Iterable[Example], what: str = "training data") -> None:
+    """Fail loudly where an example would train on nothing, or on its whole sequence."""
+    for ex in examples:
+        if len(ex.labels) != len(ex.input_ids):
+            raise LabelMaskError(f"{what}: record {ex.id}: labels and input ids differ in length")
+        n = ex.n_trained
+        if n == 0:
+            raise LabelMaskError(
+                f"{what}: record {ex.id}: every label is masked, so it trains on nothing. Likely "
+                "cause: a chat template mismatch (the answer is rendered as part of the prompt); "
+                "check the model's chat template.")
+        if n == len(ex.labels):
+            raise LabelMaskError(
+                f"{what}: record {ex.id}: no label is masked, so it would train on the prompt "
+                "too. Likely cause: a chat template mismatch.")
+        for t, lab in zip(ex.input_ids, ex.labels, strict=True):
+            if lab not in (IGNORE, t):
+                raise LabelMaskError(f"{what}: record {ex.id}: a label differs from its token")
+
+
+def length_stats(values: list[int]) -> dict[str, float]:
+    """min / mean / p95 / max (p95 by the nearest-rank method), or zeros for no values."""
+    if not values:
+        return {"n": 0, "min": 0, "mean": 0.0, "p95": 0, "max": 0}
+    s = sorted(values)
+    p95 = s[max(0, math.ceil(0.95 * len(s)) - 1)]
+    return {"n": len(s), "min": s[0], "mean": round(sum(s) / len(s), 1), "p95": p95, "max": s[-1]}
+
+
+def to_dataset(examples: list[Example]) -> Any:
+    """A datasets.Dataset with the two columns the trainer needs (TRL leaves ready labels as
+    they are: no re-tokenising, no re-masking)."""
+    from datasets import Dataset
+
+    return Dataset.from_dict({"input_ids": [e.input_ids for e in examples],
+                              "labels": [e.labels for e in examples]})
+
+
+# --------------------------------------------------------------------------- attention
+
+
+VARLEN_ATTENTION = "sdpa_varlen"
+
+
+def register_varlen_attention() -> str:
+    """Register `sdpa_varlen`: PyTorch SDPA run per sequence of a padding-free batch.
+
+    A padding-free batch is one row holding several sequences (TRL's collator sends
+    `position_ids` restarting at 0 and `cu_seq_lens_q`, the sequence boundaries). FlashAttention's
+    varlen kernels take that directly, but they need a CUDA GPU. transformers' own `sdpa` handles
+    the row correctly with a dense block-diagonal mask over the whole row: O(total length^2)
+    memory and compute (over 10 GB for four 1,500-token records of SmolLM2), so a CPU gains
+    nothing. Here causal SDPA runs once per sequence instead: no mask, no padding, attention cost
+    sum(len_i^2). For training only (no KV cache): a padded batch gets the usual causal+padding
+    mask, built from the 2D mask that FlashAttention-style masking hands over.
+    """
+    import torch
+    from transformers import AttentionInterface
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+    from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask
+
+    def attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None,
+                  is_causal=None, **kwargs):
+        q_len, kv_len = query.shape[2], key.shape[2]
+        if q_len != kv_len:
+            raise NotImplementedError(f"{VARLEN_ATTENTION} is for training (no KV cache)")
+        bounds = kwargs.get("cu_seq_lens_q")
+        if attention_mask is None and bounds is not None:
+            bounds = bounds.tolist()
+            outs = [
+                sdpa_attention_forward(module, query[:, :, s:e], key[:, :, s:e],
+                                       value[:, :, s:e], None, dropout=dropout, scaling=scaling,
+                                       is_causal=True)[0]
+                for s, e in zip(bounds[:-1], bounds[1:], strict=True) if e > s
+            ]
+            return torch.cat(outs, dim=1), None
+        if attention_mask is not None:  # 2D padding mask -> causal & padding, 4D boolean
+            causal = torch.ones(q_len, kv_len, dtype=torch.bool, device=query.device).tril()
+            attention_mask = causal[None, None] & attention_mask[:, None, None, :].bool()
+        return sdpa_attention_forward(module, query, key, value, attention_mask,
+                                      dropout=dropout, scaling=scaling, is_causal=True)
+
+    AttentionInterface.register(VARLEN_ATTENTION, attention)
+    # FlashAttention-style masks: None unless there is padding, then the 2D padding mask.
+    AttentionMaskInterface.register(VARLEN_ATTENTION, flash_attention_mask)
+    return VARLEN_ATTENTION
+
+
+# --------------------------------------------------------------------------- model and adapter
+
+
+def training_mode(method: str, cuda: bool) -> tuple[str, str]:
+    """(mode, message): QLoRA only where bitsandbytes' 4-bit kernels run well, on CUDA."""
+    if method not in METHODS:
+        raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
+    if method == "qlora" and cuda:
+        return "qlora", ("QLoRA: the base model is loaded 4-bit (bitsandbytes nf4, double "
+                         "quantisation, bf16 compute) on the GPU; LoRA adapters train on top.")
+    if method == "qlora":
+        return "lora", ("QLoRA was asked for, but there is no CUDA GPU here. bitsandbytes' 4-bit "
+                        "layers are slow on a CPU and their gradients go silently to zero after "
+                        "any no-grad forward, so this run trains plain LoRA on the unquantised "
+                        "weights instead: the same adapter shape and merge step, more memory.")
+    where = "GPU" if cuda else "CPU"
+    return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
+
+
+def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation: str,
+                           gradient_checkpointing: bool) -> Any:
+    """A freshly loaded base model, never run before: with bitsandbytes 4-bit layers a
+    generate or no-grad forward before training leaves every later gradient silently zero."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype),
+                              "attn_implementation": attn_implementation}
+    if mode == "qlora":
+        from transformers import BitsAndBytesConfig
+
+        try:
+            import bitsandbytes  # noqa: F401  (GPU extra: requirements-gpu.txt)
+        except ImportError as e:
+            raise FinetuneError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt"
+                                ) from e
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=torch.bfloat16)
+        kwargs["dtype"] = torch.bfloat16
+        # One whole copy per process: GPU 0, or this process's GPU under `accelerate launch`.
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    if mode == "qlora":
+        from peft import prepare_model_for_kbit_training
+
+        # Norms to fp32 and input gradients on, as the QLoRA recipe does.
+        model = prepare_model_for_kbit_training(
+            model, use_gradient_checkpointing=gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False})
+    return model
+
+
+def linear_module_names(model: Any) -> list[str]:
+    """Leaf names of every linear layer but the output head (what peft's `all-linear` means;
+    spelt out because peft takes `layers_to_transform` only with a list of names)."""
+    import torch
+
+    head = model.get_output_embeddings()
+    names = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
+             if isinstance(mod, torch.nn.Linear) and mod is not head}
+    return sorted(names)
+
+
+def lora_config(ft: dict, model: Any) -> Any:
+    """The adapter: rank, alpha, dropout, target modules, and optionally only the top layers
+    (backpropagation then stops at the lowest adapted layer: much cheaper on a CPU)."""
+    from peft import LoraConfig
+
+    lo = ft["lora"]
+    targets = lo["target_modules"]
+    if targets in (["all-linear"], "all-linear"):
+        targets = linear_module_names(model)
+    layers = None
+    if lo["top_layers"]:
+        n = model.config.get_text_config().num_hidden_layers
+        layers = list(range(n - min(int(lo["top_layers"]), n), n))
+    return LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
+                      target_modules=targets, layers_to_transform=layers,
+                      bias="none", task_type="CAUSAL_LM")
+
+
+def pick_attention(ft: dict, cuda: bool) -> str:
+    """`auto`: FlashAttention-2 for padding-free batches on a GPU that has it, else our
+    per-sequence SDPA; plain `sdpa` for padded batches."""
+    choice = ft["attn_implementation"]
+    if choice != "auto":
+        if choice == VARLEN_ATTENTION:
+            register_varlen_attention()
+        return choice
+    if not ft["padding_free"]:
+        return "sdpa"
+    if cuda:
+        try:
+            import flash_attn  # noqa: F401
+
+            return "flash_attention_2"
+        except ImportError:
+            pass
+    return register_varlen_attention()
+
+
+# --------------------------------------------------------------------------- trainer pieces
+
+
+LOG_COLUMNS = ("step", "epoch", "loss", "eval_loss", "learning_rate", "grad_norm", "num_tokens",
+               "mean_token_accuracy", "eval_mean_token_accuracy", "train_runtime", "train_loss")
+
+
+def make_csv_logger(path: Path) -> Any:
+    """A TrainerCallback that appends every log event to a CSV (one row per event); on resume
+    it first drops rows past the checkpoint's step, so no step is logged twice."""
+    from transformers import TrainerCallback
+
+    class CsvLogger(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            if not state.is_world_process_zero:
+                return
+            rows = []
+            if path.exists() and state.global_step > 0:
+                with path.open(encoding="utf-8", newline="") as fh:
+                    rows = [r for r in csv.DictReader(fh) if int(r["step"]) <= state.global_step]
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=LOG_COLUMNS)
+                w.writeheader()
+                w.writerows(rows)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs:
+                return
+            row = {k: logs.get(k, "") for k in LOG_COLUMNS}
+            row["step"], row["epoch"] = state.global_step, round(state.epoch or 0.0, 4)
+            with path.open("a", encoding="utf-8", newline="") as fh:
+                csv.DictWriter(fh, fieldnames=LOG_COLUMNS).writerow(row)
+
+    return CsvLogger()
+
+
+def read_log(path: Path) -> list[dict]:
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def make_trainer_class() -> type:
+    """SFTTrainer that refuses a batch with no trained token (a masked-out batch gives a zero
+    loss and zero gradients: training would go on silently learning nothing)."""
+    from trl import SFTTrainer
+
+    class CheckedSFTTrainer(SFTTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.get("labels")
+            if labels is not None and not bool((labels != IGNORE).any()):
+                raise LabelMaskError(
+                    "a training batch has every label masked. Likely cause: a chat template "
+                    "mismatch; check the masks with scripts/prepare_train_chat_data.py")
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+
+    return CheckedSFTTrainer
+
+
+def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
+    from trl import SFTConfig
+
+    eval_steps = ft["eval_steps"]
+    return SFTConfig(
+        output_dir=str(out_dir),
+        seed=ft["seed"],
+        data_seed=ft["seed"],
+        num_train_epochs=ft["num_epochs"],
+        max_steps=ft["max_steps"],
+        per_device_train_batch_size=ft["batch_size"],
+        per_device_eval_batch_size=ft["batch_size"],
+        gradient_accumulation_steps=ft["gradient_accumulation_steps"],
+        learning_rate=ft["learning_rate"],
+        lr_scheduler_type=ft["lr_scheduler"],
+        warmup_steps=ft["warmup"],
+        weight_decay=ft["weight_decay"],
+        max_grad_norm=ft["max_grad_norm"],
+        activation_checkpointing=ft["gradient_checkpointing"],  # transformers 5's name for it
+        activation_checkpointing_kwargs={"use_reentrant": False},
+        bf16=bf16,
+        logging_steps=ft["logging_steps"],
+        logging_first_step=True,
+        eval_strategy="steps" if has_eval and eval_steps else "no",
+        eval_steps=eval_steps or None,
+        save_strategy="steps",
+        save_steps=ft["save_steps"],
+        save_total_limit=ft["save_total_limit"],
+        report_to=["tensorboard"],
+        # Lengths are already enforced (apply_length_policy) and labels built: TRL must neither
+        # truncate nor re-tokenise.
+        max_length=None,
+        padding_free=ft["padding_free"],
+        packing=False,
+        use_cpu=not cuda,
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+    )
+
+
+def last_checkpoint(out_dir: Path) -> Path | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not out_dir.is_dir():
+        return None
+    found = get_last_checkpoint(str(out_dir))
+    return Path(found) if found else None
+
+
+def decisive_settings(cfg: dict, train_file: Path) -> dict:
+    """What a resumed run must share with the checkpoint it continues from."""
+    ft = cfg["finetune"]
+    keep = ("method", "seed", "max_length", "overlong", "lora", "learning_rate", "lr_scheduler",
+            "warmup", "weight_decay", "batch_size", "gradient_accumulation_steps", "padding_free")
+    return {"model": cfg["model"]["name_or_path"], "task": cfg["task"],
+            "train_data_sha256": sha256_file(train_file),
+            "finetune": {k: ft[k] for k in keep}}
+
+
+def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool,
+                       overwrite: bool) -> tuple[Path | None, bool]:
+    """(checkpoint to resume from or None, already finished), after refusing anything that
+    would mix runs. `length` is how long to train (epochs, max steps): a finished run of the
+    same settings and length has nothing left to do, one asked to train longer needs --resume.
+    `--resume` with nothing to resume from starts from the beginning (so a pipeline can always
+    pass it)."""
+    from elmtex.io import read_json, write_json
+
+    if overwrite and out_dir.exists():
+        shutil.rmtree(out_dir)
+    ckpt = last_checkpoint(out_dir)
+    cfg_file, summary_file = out_dir / CONFIG_FILE, out_dir / SUMMARY_FILE
+    old = read_json(cfg_file) if cfg_file.exists() else None
+    if old is not None and old != decisive:
+        a, b = _flatten(old), _flatten(decisive)
+        changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        raise FinetuneError(
+            f"{out_dir} was trained with other settings ({', '.join(changed)} differ). Restore "
+            "them, give this run another finetune.name, or start over with --overwrite.")
+    if summary_file.exists() and read_json(summary_file).get("length") == length:
+        return None, True
+    if ckpt is not None or summary_file.exists():
+        if not resume:
+            raise FinetuneError(
+                f"{out_dir} already holds a training run. Pass --resume to continue it from "
+                f"{ckpt.name if ckpt else 'its last checkpoint'}, or --overwrite to start over.")
+        if ckpt is None:
+            raise FinetuneError(f"--resume: no checkpoint-* folder in {out_dir} to resume from; "
+                                "start over with --overwrite.")
+        return ckpt, False
+    if resume:
+        print(f"--resume: no checkpoint in {out_dir} yet, so training starts from the beginning")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(cfg_file, decisive)
+    return None, False
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def tensorboard_dir(out_dir: Path) -> Path:
+    """One TensorBoard folder per output dir, so `tensorboard --logdir` finds resumed runs."""
+    d = out_dir / "tensorboard"
+    os.environ["TENSORBOARD_LOGGING_DIR"] = str(d)  # read by transformers' TensorBoardCallback
+    return d
+
+
+# --------------------------------------------------------------------------- merge
+
+
+def logits_of(model: Any, inputs: list[Any]) -> list[Any]:
+    """float32 logits of a model on each tokenised input (on the model's device, back on CPU)."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return [model(input_ids=ids.to(device)).logits.float().cpu() for ids in inputs]
+
+
+def compare_logits(a: list[Any], b: list[Any]) -> dict[str, float]:
+    """Largest |difference|, largest |logit| and how often the top token agrees."""
+    diff = max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
+    scale = max(float(x.abs().max()) for x in a)
+    same = sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in zip(a, b, strict=True))
+    n = sum(x.shape[1] for x in a)
+    return {"max_abs_diff": diff, "max_abs_logit": scale, "top1_agreement": same / n}
+
+
+def check_inputs(tokenizer: Any, rows: list[dict], n: int, max_tokens: int) -> list[Any]:
+    """The last `max_tokens` tokens (mostly the answer, where the adapter matters most) of a
+    few chat examples, as tensors: cheap enough to run three times on a CPU."""
+    import torch
+
+    out = []
+    for row in rows[:n]:
+        ids, _ = tokenize_chat(tokenizer, row["messages"])
+        out.append(torch.tensor([ids[-max_tokens:]]))
+    return out

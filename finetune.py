@@ -1,0 +1,130 @@
+"""Stage 3: (Q)LoRA supervised fine-tuning with TRL's SFTTrainer on the prepared chat data.
+
+    python scripts/prepare_train_chat_data.py --config configs/experiments/finetune_cpu_demo.yaml
+    python finetune.py --config configs/experiments/finetune_cpu_demo.yaml
+    python finetune.py --config configs/experiments/finetune_cpu_demo.yaml --resume  # after a stop
+    python scripts/merge_model_lora.py --config configs/experiments/finetune_cpu_demo.yaml
+
+QLoRA (4-bit nf4 base) when finetune.method is qlora and a CUDA GPU is present; LoRA otherwise.
+The loss is on the answer's tokens only (labels checked before training). Writes
+models/<name>-lora/: checkpoint-*/ (for --resume), the final adapter and tokenizer,
+train_log.csv, tensorboard/ and train_summary.json (last, when training finished).
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; unset it to use a hub
+
+from elmtex.config import add_config_args, config_from_args, dump_config
+from elmtex.finetune import (
+    LOG_FILE,
+    SUMMARY_FILE,
+    apply_length_policy,
+    base_model_path,
+    check_labels,
+    decisive_settings,
+    finetune_paths,
+    length_stats,
+    load_base_for_training,
+    lora_config,
+    make_csv_logger,
+    make_trainer_class,
+    pick_attention,
+    prepare_output_dir,
+    read_chat_file,
+    sft_config,
+    tensorboard_dir,
+    to_dataset,
+    tokenize_examples,
+    training_mode,
+)
+from elmtex.io import write_json, write_text
+
+parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
+parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint "
+                    "(with none yet, start from the beginning)")
+parser.add_argument("--overwrite", action="store_true", help="discard this run's earlier output")
+args = parser.parse_args()
+cfg = config_from_args(args)
+ft = cfg["finetune"]
+paths = finetune_paths(cfg)
+out_dir = paths.adapter_dir
+
+import torch  # after the config: a typo fails fast, without these imports
+from peft import get_peft_model
+from transformers import AutoTokenizer, set_seed
+
+if ft["torch_threads"]:
+    torch.set_num_threads(int(ft["torch_threads"]))
+cuda = torch.cuda.is_available()
+mode, why = training_mode(ft["method"], cuda)
+print(f"mode: {why}")
+
+# Data: tokenise, mask the prompt, enforce the length policy, check that the answer is trained on.
+model_path = base_model_path(cfg)
+tokenizer = AutoTokenizer.from_pretrained(model_path)
+datasets = {}
+for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
+    examples = tokenize_examples(read_chat_file(path), tokenizer)
+    examples, report = apply_length_policy(examples, ft["max_length"], ft["overlong"])
+    check_labels(examples, f"{path}")
+    if split == "train" and not examples:
+        raise SystemExit(f"error: no training example fits in max_length={ft['max_length']}")
+    trained = sum(e.n_trained for e in examples)
+    print(f"{split}: {len(examples)} examples ({report['dropped']} dropped, {report['truncated']} "
+          f"truncated), tokens {length_stats([len(e.input_ids) for e in examples])}, "
+          f"{trained} answer tokens trained on")
+    datasets[split] = to_dataset(examples) if examples else None
+
+# Output folder: refuse to mix runs; --resume continues from the last checkpoint.
+decisive = decisive_settings(cfg, paths.train_file)
+length = {"num_epochs": ft["num_epochs"], "max_steps": ft["max_steps"]}
+checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume, args.overwrite)
+if finished:
+    print(f"{out_dir} already holds this run, trained to the end ({SUMMARY_FILE}): nothing to do."
+          " Pass --overwrite to train again.")
+    raise SystemExit(0)
+write_text(out_dir / "config.yaml", dump_config(cfg))
+print(f"output: {out_dir}" + (f" (resuming from {checkpoint.name})" if checkpoint else ""))
+
+# Model: loaded fresh and trained before anything else runs it (see load_base_for_training).
+set_seed(ft["seed"])  # the adapter's initial weights
+attn = pick_attention(ft, cuda)
+model = load_base_for_training(model_path, mode, cfg["model"]["dtype"], attn,
+                               ft["gradient_checkpointing"])
+model = get_peft_model(model, lora_config(ft, model))
+trainable, total = model.get_nb_trainable_parameters()
+print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
+      f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
+      f"{'padding-free' if ft['padding_free'] else 'padded'} batches of {ft['batch_size']} "
+      f"x {ft['gradient_accumulation_steps']} accumulation steps")
+
+Trainer = make_trainer_class()
+tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
+trainer = Trainer(
+    model=model,
+    args=sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not None),
+    train_dataset=datasets["train"],
+    eval_dataset=datasets["eval"],
+    processing_class=tokenizer,
+    callbacks=[make_csv_logger(out_dir / LOG_FILE)],
+)
+print(f"logs: {out_dir / LOG_FILE}, tensorboard --logdir {tb_dir}")
+
+start = time.monotonic()
+result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+eval_metrics = trainer.evaluate() if datasets["eval"] is not None else {}
+trainer.save_model(str(out_dir))  # the final adapter (adapter_model.safetensors) + tokenizer
+summary = {
+    "name": paths.name, "base_model": model_path, "mode": mode, "attention": attn,
+    "global_step": trainer.state.global_step, "train_loss": result.training_loss,
+    "eval_loss": eval_metrics.get("eval_loss"), "train_seconds": round(time.monotonic() - start, 1),
+    "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
+    "length": length,
+    "resumed_from": str(checkpoint) if checkpoint else None,
+}
+write_json(out_dir / SUMMARY_FILE, summary)  # last: marks the adapter complete
+print(f"done: {summary}")
+print("next: python scripts/merge_model_lora.py, with the same --config and --set")
