@@ -23,11 +23,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 models: setup
 	$(PY) scripts/prepare_local_model.py qwen2.5-coder-0.5b-instruct
 
-# The main job: naive prompting, then in-context learning while the retriever service runs
-# (started and stopped around the stage), then the evaluation that compares the runs.
+# The main job: naive prompting; in-context learning while the retriever service runs (started
+# and stopped around the stage); LoRA fine-tuning on the demo train split, merged into the base
+# model, which then runs the naive stage; the evaluation that compares the three runs. Every
+# stage resumes where it stopped, or has nothing to do when its output is complete.
+FT_RECIPE := configs/experiments/finetune_cpu_demo.yaml
+FT_RUN    := configs/experiments/finetuned_cpu_demo.yaml
 demo: models
 	$(PY) cache_results_naive.py $(ARGS)
 	$(PY) scripts/with_retriever.py $(ARGS) -- $(PY) cache_results_advanced_icl.py $(ARGS)
+	$(PY) scripts/prepare_train_chat_data.py --config $(FT_RECIPE) $(ARGS)
+	$(PY) finetune.py --config $(FT_RECIPE) --resume $(ARGS)
+	$(PY) scripts/merge_model_lora.py --config $(FT_RECIPE) $(ARGS)
+	$(PY) cache_results_naive.py --config $(FT_RUN) $(ARGS)
 	$(PY) evaluate.py $(ARGS)
 
 # The retriever service alone, in the foreground (Ctrl-C stops it).

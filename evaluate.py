@@ -5,7 +5,7 @@ config.yaml, PNG plots and report.html. With several runs, data/results/compare-
 the same files for the comparison: every run's metrics on the records they share, and the
 paired-bootstrap difference of each run to the baseline.
 
-    python evaluate.py                          # every method's run of this config that has a cache
+    python evaluate.py        # this config's naive, ICL and fine-tuned runs that have a cache
     python evaluate.py --runs naive-qwen2.5-coder-0.5b-instruct-demo-test other-run --baseline ...
 """
 
@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local scorer models by default
 from tqdm import tqdm
 
 from elmtex.bertscore import FieldBertScorer
-from elmtex.cache import METHODS, cache_paths, run_name
+from elmtex.cache import cache_paths, default_runs
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
 from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
@@ -42,7 +42,7 @@ from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--runs", nargs="+", help="run names (default: evaluate.runs, else every "
-                    "method's run of this config that has a cache)")
+                    "method's run of this config, and of its fine-tuned model, that has a cache)")
 parser.add_argument("--baseline", help="the run the others are compared with "
                     "(default: evaluate.baseline, else the first run)")
 parser.add_argument("--name", help="comparison folder under run.results_dir "
@@ -55,7 +55,7 @@ boot = ev["bootstrap"]
 # Which runs: named ones, or this config's run of every method that has a cache.
 runs = args.runs or ev["runs"]
 if not runs:
-    candidates = dict.fromkeys(run_name(cfg, m) for m in METHODS)  # one name if run.name is set
+    candidates = default_runs(cfg)  # one name if run.name is set
     runs = [r for r in candidates if cache_paths(cfg, r)[0].exists()]
     if not runs:
         sys.exit(f"No cached runs for this config (looked for {', '.join(candidates)} in "

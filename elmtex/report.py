@@ -139,8 +139,10 @@ def _csv(rows: list[dict]) -> str:
 # Several runs (or one) ----------------------------------------------------------------------
 
 def short_names(runs: list[str]) -> dict[str, str]:
-    """Column labels: the run names without the '-'-separated words they all end with (e.g.
-    naive-qwen...-demo-test and advanced_icl-qwen...-demo-test -> naive, advanced_icl)."""
+    """Column labels: the run names without the '-'-separated words they all end with, then
+    without the words they all contain (e.g. naive-qwen...-demo-test,
+    advanced_icl-qwen...-demo-test and naive-qwen...-ft-demo-test -> naive, advanced_icl,
+    naive-ft); the longer labels where a shorter one would be empty or not unique."""
     if len(runs) < 2:
         return {r: r for r in runs}
     words = [r.split("-") for r in runs]
@@ -148,8 +150,14 @@ def short_names(runs: list[str]) -> dict[str, str]:
     while all(len(w) > common + 1 for w in words) and \
             len({tuple(w[len(w) - common - 1:]) for w in words}) == 1:
         common += 1
-    labels = {r: "-".join(w[:len(w) - common]) for r, w in zip(runs, words, strict=True)}
-    return labels if len(set(labels.values())) == len(runs) else {r: r for r in runs}
+    words = [w[:len(w) - common] for w in words]
+    shared = set.intersection(*(set(w) for w in words))
+    for labels in ({r: "-".join(x for x in w if x not in shared)
+                    for r, w in zip(runs, words, strict=True)},
+                   {r: "-".join(w) for r, w in zip(runs, words, strict=True)}):
+        if all(labels.values()) and len(set(labels.values())) == len(runs):
+            return labels
+    return {r: r for r in runs}
 
 
 def comparison_tables(comparison: dict, minus: str = "-") -> tuple[list, list, list]:

@@ -253,11 +253,15 @@ def test_chunked_streaming_gives_the_same_scores(task):
     assert seen[1]["fields"]["diagnosis"]["bertscore_f1"] == pytest.approx(a["bert"][1, j])
 
 
-def test_column_labels_drop_the_shared_suffix():
+def test_column_labels_drop_the_shared_words():
     from elmtex.report import short_names
 
     runs = ["naive-qwen2.5-coder-0.5b-instruct-demo-test",
             "advanced_icl-qwen2.5-coder-0.5b-instruct-demo-test"]
     assert list(short_names(runs).values()) == ["naive", "advanced_icl"]
+    tuned = "naive-qwen2.5-coder-0.5b-instruct-ft-demo-test"  # words all three share go too
+    assert list(short_names([*runs, tuned]).values()) == ["naive", "advanced_icl", "naive-ft"]
+    assert list(short_names([runs[0], tuned]).values()) == [  # "naive" alone would be empty
+        "naive-qwen2.5-coder-0.5b-instruct", "naive-qwen2.5-coder-0.5b-instruct-ft"]
     assert short_names(["ref", "worse"]) == {"ref": "ref", "worse": "worse"}
     assert short_names(["a-b-c", "c"]) == {"a-b-c": "a-b-c", "c": "c"}
