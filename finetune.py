@@ -15,7 +15,7 @@ import argparse
 import os
 import time
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; unset it to use a hub
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
 
 from elmtex.config import add_config_args, config_from_args, dump_config
 from elmtex.finetune import (

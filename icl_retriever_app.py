@@ -15,7 +15,7 @@ holds), then serves with waitress until SIGTERM or Ctrl-C:
 import argparse
 import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; unset it to use a hub
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the request threads share one model
 
 from elmtex.config import add_config_args, config_from_args
