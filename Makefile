@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models demo retriever test lint clean-cache
+.PHONY: setup models demo retriever review browser test lint clean-cache
 
 setup: $(VENV)/.installed
 
@@ -42,7 +42,16 @@ demo: models
 retriever: setup
 	$(PY) icl_retriever_app.py $(ARGS)
 
-test: setup
+# The review page (review_app.py) on http://127.0.0.1:8770/, in the foreground (Ctrl-C stops it).
+review: setup
+	$(PY) review_app.py $(ARGS)
+
+# The headless Chromium (and chromedriver) the review page's browser tests drive: installed
+# with apt-get when missing, so that those tests never skip for want of a browser.
+browser:
+	bash scripts/install_browser.sh
+
+test: setup browser
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 lint: setup

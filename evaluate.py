@@ -1,9 +1,12 @@
 """Stage: score cached runs against gold, with bootstrap confidence intervals, and compare them.
 
 Per run, data/results/<run>/ gets metrics.json, per_category.csv, per_example.jsonl, report.md,
-config.yaml, PNG plots and report.html. With several runs, data/results/compare-<runs>/ gets
-the same files for the comparison: every run's metrics on the records they share, and the
-paired-bootstrap difference of each run to the baseline.
+config.yaml, PNG plots and report.html. With `evaluate.grounding.enabled`, every predicted item
+is also grounded in its report (spans in per_example.jsonl, shares of items grounded exactly,
+fuzzily or not at all in the reports; ICL runs also count items copied from their examples).
+With several runs, data/results/compare-<runs>/ gets the same files for the comparison: every
+run's metrics on the records they share, and the paired-bootstrap difference of each run to the
+baseline.
 
     python evaluate.py        # this config's naive, ICL and fine-tuned runs that have a cache
     python evaluate.py --runs naive-qwen2.5-coder-0.5b-instruct-demo-test other-run --baseline ...
@@ -22,6 +25,7 @@ from elmtex.bertscore import FieldBertScorer
 from elmtex.cache import cache_paths, default_runs
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
+from elmtex.grounding import Grounder, load_example_reports
 from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
 from elmtex.metrics import (
     Policies,
@@ -83,6 +87,26 @@ if ev["bertscore"]["enabled"]:
                            b["batch_size"])
 config_text = dump_config(cfg)
 results_dir = resolve_path(cfg["run"]["results_dir"])
+grounding = ev["grounding"]
+
+
+def make_grounder(cache_path):
+    """The run's Grounder, with the reports of the in-context examples its rows name (read
+    from the split the retriever indexed); None when grounding is off."""
+    if not grounding["enabled"]:
+        return None
+    example_ids = {eid for _, row in read_jsonl(cache_path)
+                   for eid in row.get("icl_example_ids") or ()}
+    examples = {}
+    if example_ids:
+        examples = load_example_reports(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"],
+                                        cfg["retriever"]["split"], task, example_ids)
+        if len(examples) < len(example_ids):
+            print(f"warning: {len(example_ids) - len(examples)} of {len(example_ids)} in-context "
+                  f"example ids of {cache_path.name} are not in {cfg['data']['dir']} "
+                  f"({cfg['retriever']['split']} split); the ICL copy check skips them.")
+    return Grounder(task, grounding["fuzzy_threshold"], examples)
+
 
 scores_by_run, metrics_by_run = {}, {}
 for run in runs:
@@ -94,7 +118,8 @@ for run in runs:
             AtomicJsonlWriter(out_dir / "per_example.jsonl") as examples:
         scores = score_records(task, gold, (row for _, row in read_jsonl(cache_path)), policies,
                                ev["rouge_stemming"], entity_backend, bert,
-                               on_example=examples.write, progress=bar.update)
+                               on_example=examples.write, progress=bar.update,
+                               grounder=make_grounder(cache_path))
     metrics = summarize(scores, policies, entity_backend.name,
                         bert.describe() if bert is not None else None, **boot)
     write_run_results(out_dir, run, metrics, config_text)

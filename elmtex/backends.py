@@ -4,11 +4,16 @@
 - vllm: in process on a GPU box, imported only when chosen;
 - openai: any OpenAI-compatible server (`vllm serve`, scripts/run_llm.sh), concurrent
   requests with timeouts and retries.
+
+With `generation.constrained` each of them decodes only JSON that fits the task's schema
+(elmtex/constrained.py): transformers through llguidance token masks, vllm and openai through
+vLLM's structured outputs.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from typing import Any, Protocol
 
 import requests
 
+from elmtex.constrained import schema_from_config
 from elmtex.local_models import resolve_model_path
 
 Conversation = list[dict[str, str]]
@@ -27,12 +33,15 @@ class GenerationSettings:
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
     seed: int = 1234
+    # Set (generation.constrained): decode only JSON that fits this schema, whitespace guard
+    # included (elmtex.constrained.task_json_schema).
+    json_schema: dict | None = None
 
     @classmethod
     def from_config(cls, cfg: dict) -> GenerationSettings:
         g = cfg["generation"]
         return cls(int(g["max_new_tokens"]), float(g["temperature"]), float(g["top_p"]),
-                   int(g["seed"]))
+                   int(g["seed"]), schema_from_config(cfg))
 
 
 @dataclass
@@ -85,6 +94,26 @@ class TransformersBackend:
         eos = gen_cfg.eos_token_id if gen_cfg.eos_token_id is not None else \
             self.tokenizer.eos_token_id
         self.stop_ids = set(eos if isinstance(eos, list) else [eos])
+        self._grammars: dict[str, str] = {}  # schema JSON -> llguidance grammar
+        self._ll_tokenizer: Any = None
+
+    def schema_processor(self, schema: dict, batch_size: int) -> Any:
+        """A fresh logits processor that holds `batch_size` rows to `schema`."""
+        from elmtex.constrained import (
+            SchemaLogitsProcessor,
+            llguidance_grammar,
+            llguidance_tokenizer,
+        )
+
+        if self._ll_tokenizer is None:  # about a second; once per backend
+            head = self.model.get_output_embeddings()  # its width is the logits' width
+            vocab = head.weight.shape[0] if head is not None else len(self.tokenizer)
+            self._ll_tokenizer = llguidance_tokenizer(self.tokenizer, vocab, list(self.stop_ids))
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            self._grammars[key] = llguidance_grammar(schema)
+        return SchemaLogitsProcessor(self._ll_tokenizer, self._grammars[key], batch_size,
+                                     self.stop_ids)
 
     def render(self, conversation: Conversation) -> str:
         return self.tokenizer.apply_chat_template(
@@ -119,7 +148,12 @@ class TransformersBackend:
             torch.manual_seed(settings.seed)
         else:  # silence the model's own sampling defaults when decoding greedily
             kwargs.update(temperature=None, top_p=None, top_k=None)
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # the constraint's set-up counts towards the latency
+        if settings.json_schema is not None:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [self.schema_processor(settings.json_schema, len(texts))])
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         latency = time.perf_counter() - t0
@@ -145,13 +179,17 @@ class VLLMBackend:
     name = "vllm"
 
     def __init__(self, model_path: str, dtype: str, seed: int, tensor_parallel_size: int = 1,
-                 max_model_len: int = 15360, gpu_memory_utilization: float = 0.9):
+                 max_model_len: int = 15360, gpu_memory_utilization: float = 0.9,
+                 structured_outputs_config: dict | None = None):
         from vllm import LLM
 
         self.model_id = model_path
+        extra = {}
+        if structured_outputs_config:  # engine-wide: vLLM reads no per-request whitespace flag
+            extra["structured_outputs_config"] = structured_outputs_config
         self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
                        tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                       gpu_memory_utilization=gpu_memory_utilization)
+                       gpu_memory_utilization=gpu_memory_utilization, **extra)
         self.max_model_len = max_model_len
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
@@ -169,8 +207,12 @@ class VLLMBackend:
                  settings: GenerationSettings) -> list[Generation]:
         from vllm import SamplingParams
 
-        params = SamplingParams(temperature=settings.temperature, top_p=settings.top_p,
-                                max_tokens=settings.max_new_tokens, seed=settings.seed)
+        kwargs = vllm_sampling_kwargs(settings)
+        if "structured_outputs" in kwargs:
+            from vllm.sampling_params import StructuredOutputsParams
+
+            kwargs["structured_outputs"] = StructuredOutputsParams(**kwargs["structured_outputs"])
+        params = SamplingParams(**kwargs)
         t0 = time.perf_counter()
         outs = self.llm.chat(conversations, params, use_tqdm=False)
         latency = time.perf_counter() - t0
@@ -202,9 +244,7 @@ class OpenAIBackend:
         self.session = requests.Session()
 
     def _one(self, conversation: Conversation, settings: GenerationSettings) -> Generation:
-        body = {"model": self.model_id, "messages": conversation,
-                "temperature": settings.temperature, "top_p": settings.top_p,
-                "max_tokens": settings.max_new_tokens, "seed": settings.seed}
+        body = openai_request_body(self.model_id, conversation, settings)
         last_error = ""
         for attempt in range(self.max_retries + 1):
             if attempt:  # exponential backoff with jitter, so many clients do not retry in step
@@ -244,6 +284,51 @@ class OpenAIBackend:
             return list(pool.map(lambda c: self._one(c, settings), conversations))
 
 
+def vllm_sampling_kwargs(settings: GenerationSettings) -> dict[str, Any]:
+    """Keyword arguments of vLLM's SamplingParams; `structured_outputs` (when constrained) is
+    the keyword dict of its StructuredOutputsParams (as in vLLM 0.33; older releases called it
+    guided_decoding / guided_json, which are gone)."""
+    kwargs: dict[str, Any] = dict(temperature=settings.temperature, top_p=settings.top_p,
+                                  max_tokens=settings.max_new_tokens, seed=settings.seed)
+    if settings.json_schema is not None:
+        kwargs["structured_outputs"] = {"json": settings.json_schema}
+    return kwargs
+
+
+def vllm_structured_outputs_config(cfg: dict) -> dict | None:
+    """vLLM's engine-wide structured-outputs settings for a constrained run, else None.
+
+    vLLM 0.33 takes the whitespace switch only from the engine config (its per-request
+    `disable_any_whitespace` is not read), and allows it only with a named grammar engine:
+    guidance is llguidance, the engine of the transformers backend, which also reads the
+    schema's own `x-guidance` switch."""
+    g = cfg["generation"]
+    if not g.get("constrained"):
+        return None
+    return {"backend": "guidance",
+            "disable_any_whitespace": g.get("json_whitespace", "compact") == "compact"}
+
+
+def openai_request_body(model: str, conversation: Conversation,
+                        settings: GenerationSettings) -> dict[str, Any]:
+    """The chat-completions request; when constrained, the schema goes as the standard
+    `response_format` of type json_schema, which vLLM's server turns into its structured
+    outputs (and which other OpenAI-compatible servers understand too)."""
+    body: dict[str, Any] = {"model": model, "messages": conversation,
+                            "temperature": settings.temperature, "top_p": settings.top_p,
+                            "max_tokens": settings.max_new_tokens, "seed": settings.seed}
+    if settings.json_schema is not None:
+        name = slug_name(str(settings.json_schema.get("title") or "answer"))
+        body["response_format"] = {"type": "json_schema",
+                                   "json_schema": {"name": name, "schema": settings.json_schema}}
+    return body
+
+
+def slug_name(text: str) -> str:
+    """A response-format name as OpenAI wants it: [a-zA-Z0-9_-], at most 64 characters."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in text)[:64]
+
+
 def _smallest_real_limit(*limits: Any) -> int | None:
     real = [int(n) for n in limits if isinstance(n, int) and 0 < n < 10**8]
     return min(real) if real else None
@@ -265,5 +350,5 @@ def make_backend(cfg: dict) -> Backend:
         v = cfg["backend"]["vllm"]
         return VLLMBackend(path, model["dtype"], cfg["generation"]["seed"],
                            v["tensor_parallel_size"], v["max_model_len"],
-                           v["gpu_memory_utilization"])
+                           v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg))
     raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

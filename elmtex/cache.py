@@ -48,11 +48,14 @@ def slug(text: str) -> str:
 
 
 def run_name(cfg: dict, method: str) -> str:
-    """The configured run name, or <method>-<model>-<data set>-<split>."""
+    """The configured run name, or <method>-<model>-<data set>-<split>; a constrained run's
+    method part is <method>_constrained, so it never shares a name with an unconstrained one."""
     if cfg["run"]["name"]:
         return cfg["run"]["name"]
     model = slug(Path(str(cfg["model"]["name_or_path"])).name)
     data = slug(Path(cfg["data"]["dir"]).name)
+    if cfg["generation"].get("constrained"):
+        method = f"{method}_constrained"
     return f"{method}-{model}-{data}-{cfg['data']['split']}"
 
 

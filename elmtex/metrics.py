@@ -34,6 +34,7 @@ from rouge_score import rouge_scorer
 from elmtex import stats
 from elmtex.config import ConfigError
 from elmtex.entities import EntityBackend, MatchCounts, normalise_item
+from elmtex.grounding import EXACT, FUZZY, NONE, NORMALIZED, Grounder
 from elmtex.task import Task
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -110,8 +111,10 @@ class RunScores:
     """Per-record numbers of one run, in record order (nan = not scored for that record).
 
     rouge[t], bert: (n, text fields); entity: (n, text fields, 3) tp/fp/fn; na: (n, fields, 2)
-    gold N/A, predicted N/A; exact: (n, exact fields); parsed: (n,); valid: (n,). A record left
-    out under `unparseable: skip` is nan everywhere except `parsed` (0).
+    gold N/A, predicted N/A; exact: (n, exact fields); parsed: (n,); valid: (n,);
+    grounding: (n, fields, 5) item counts exact, normalized, fuzzy, none, and ICL-copied (the
+    last nan in a run without retrieved examples). A record left out under `unparseable: skip`
+    is nan everywhere except `parsed` (0).
     """
 
     text_fields: list[str]
@@ -130,8 +133,12 @@ class RunScores:
     entity: list[list[tuple[float, float, float]]] = field(default_factory=list)
     na: list[list[tuple[float, float]]] = field(default_factory=list)
     exact: list[list[float]] = field(default_factory=list)
+    grounding: list[list[tuple[float, ...]]] = field(default_factory=list)
     finish: Counter = field(default_factory=Counter)
     missing_ids: list[str] = field(default_factory=list)
+    has_grounding: bool = False
+    has_icl: bool = False  # some cached row carries retrieved example ids (advanced_icl)
+    grounding_info: dict | None = None
 
     @property
     def n(self) -> int:
@@ -144,6 +151,11 @@ class RunScores:
                 np.zeros((0, *shape_tail))
             return a if rows is None else a[rows]
         nt, ne, nf = len(self.text_fields), len(self.exact_fields), len(self.fields)
+        grounding = None
+        if self.has_grounding:
+            grounding = arr(self.grounding, (nf, len(GROUNDING_COUNTS)))
+            if not self.has_icl:  # no examples: the copy check does not apply
+                grounding[..., -1] = np.nan
         return {
             **{t: arr(self.rouge[t], (nt,)) for t in ROUGE_TYPES},
             "bert": arr(self.bert, (nt,)) if self.has_bert else None,
@@ -152,7 +164,22 @@ class RunScores:
             "exact": arr(self.exact, (ne,)),
             "parsed": arr(self.parsed, ()),
             "valid": arr(self.valid, ()),
+            "grounding": grounding,
         }
+
+
+# Columns of RunScores.grounding.
+GROUNDING_COUNTS = (EXACT, NORMALIZED, FUZZY, NONE, "icl_copied")
+
+
+def _grounding_row(groundings: dict[str, list], fields: list[str]) -> list[tuple[float, ...]]:
+    row = []
+    for f in fields:
+        gs = groundings.get(f, [])
+        counts = Counter(g.status for g in gs)
+        row.append((*(float(counts[s]) for s in GROUNDING_COUNTS[:4]),
+                    float(sum(g.example_id is not None for g in gs))))
+    return row
 
 
 def _chunks(it: Iterable, size: int) -> Iterator[list]:
@@ -165,20 +192,26 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                   policies: Policies, stemming: bool = True,
                   entity_backend: EntityBackend | None = None, bert=None,
                   on_example: Callable[[dict], None] | None = None, chunk_size: int = 256,
-                  progress: Callable[[int], None] | None = None) -> RunScores:
+                  progress: Callable[[int], None] | None = None,
+                  grounder: Grounder | None = None) -> RunScores:
     """Score every cached row whose id is in `gold`, streaming in chunks of `chunk_size` rows.
 
     `entity_backend` adds entity counts on the text fields; `bert` (a FieldBertScorer) adds
     BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy. Fields in
     `policies.exclude_fields` (age, gender) get exact-match accuracy instead of text metrics.
     `on_example` receives one per-example dict per record (for per_example.jsonl);
-    `progress(k)` is told each time k more rows are done.
+    `progress(k)` is told each time k more rows are done. `grounder` adds the source grounding
+    of every predicted item (counts per field; the items' spans in the per-example dicts),
+    with the ICL copy check on rows that carry `icl_example_ids`.
     """
     scorer = make_rouge_scorer(stemming)
     text_fields = [f for f in task.field_names if f not in policies.exclude_fields]
     exact_fields = [f for f in policies.exclude_fields if f in task.field_names]
     out = RunScores(text_fields, exact_fields, list(task.field_names), len(gold),
                     bert is not None, entity_backend is not None)
+    out.has_grounding = grounder is not None
+    if grounder is not None:
+        out.grounding_info = grounder.describe()
     seen: set[str] = set()
     nt = len(text_fields)
     for chunk in _chunks(cached, chunk_size):
@@ -200,6 +233,10 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             out.parsed.append(float(ok))
             example: dict[str, Any] = {"id": rid, "lang": rec.get("lang", ""), "parsed": ok,
                                        "finish_reason": finish}
+            example_ids = row.get("icl_example_ids")
+            if example_ids is not None:
+                out.has_icl = True
+                example["icl_example_ids"] = example_ids
             if not ok and policies.unparseable == "skip":
                 for t in ROUGE_TYPES:
                     out.rouge[t].append([NAN] * nt)
@@ -210,6 +247,8 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                 out.na.append([(NAN, NAN)] * len(out.fields))
                 out.exact.append([NAN] * len(exact_fields))
                 out.valid.append(NAN)
+                if out.has_grounding:
+                    out.grounding.append([(NAN,) * len(GROUNDING_COUNTS)] * len(out.fields))
                 example.update(skipped=True, schema_valid=None, fields={})
                 examples.append(example)
                 continue
@@ -223,11 +262,18 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             rouge_row = {t: [NAN] * nt for t in ROUGE_TYPES}
             bert_row = [NAN] * nt
             entity_row = []
+            groundings = {}
+            if grounder is not None:
+                groundings = grounder.ground(rec[task.input_key], row.get("parsed"),
+                                             example_ids or ())
+                out.grounding.append(_grounding_row(groundings, out.fields))
             for f in task.field_names:
                 g_val, p_val = rec[task.output_key][f], pred[f]
                 g_na, p_na = task.is_na(g_val), task.is_na(p_val)
                 na_row.append((float(g_na), float(p_na)))
                 fe: dict[str, Any] = {"gold_na": g_na, "pred_na": p_na}
+                if grounder is not None:
+                    fe["grounding"] = [g.to_json() for g in groundings.get(f, [])]
                 per_field[f] = fe
                 if f in exact_fields:
                     hit = normalise_item(_as_text(task, g_val)) == \
@@ -310,6 +356,47 @@ def _counts_dict(c: np.ndarray) -> dict[str, Any]:
     return m.as_dict()
 
 
+def _share_counts(hits: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Per-record (hits, total - hits, total - hits): their micro F1, 2h / (2h + 2(t - h)), is
+    the share h / t of the summed counts, so the vectorised F1 bootstraps of `stats` give the
+    CI of a share of items (records weighted by their items; nan rows are missing)."""
+    miss = total - hits
+    return np.stack([hits, miss, miss], axis=-1)
+
+
+# Shares of grounded items: name -> (label, columns of GROUNDING_COUNTS counted as hits)
+GROUNDING_SHARES = {
+    "grounded_exact": ("items grounded exactly", (0, 1)),
+    "grounded_fuzzy": ("items grounded fuzzily", (2,)),
+    "ungrounded": ("items unsupported by the report", (3,)),
+    "icl_copied": ("items copied from ICL examples", (4,)),
+}
+
+
+def _grounding_shares(g: np.ndarray) -> dict[str, np.ndarray]:
+    """(n, 5) per-record grounding counts -> per-record share counts for each share."""
+    total = g[:, :4].sum(axis=1)
+    return {name: _share_counts(g[:, list(cols)].sum(axis=1), total)
+            for name, (_, cols) in GROUNDING_SHARES.items()}
+
+
+def _grounding_summary(g: np.ndarray, boot: dict, shares: tuple[str, ...]) -> dict[str, Any]:
+    """Counts and shares of (n, 5) per-record grounding counts, with CIs of `shares`."""
+    kept = g[~np.isnan(g[:, :4]).any(axis=1)]
+    sums = kept.sum(axis=0)
+    items = int(sums[:4].sum())
+    icl = None if np.isnan(sums[4]) else int(sums[4])
+    out: dict[str, Any] = {"items": items,
+                           **{k: int(sums[i]) for i, k in enumerate(GROUNDING_COUNTS[:4])},
+                           "icl_copied": icl}
+    for k in (*GROUNDING_COUNTS[:4], "icl_copied"):
+        out[f"share_{k}"] = (None if out[k] is None or not items else out[k] / items)
+    out["share_grounded_exact"] = (out["exact"] + out["normalized"]) / items if items else None
+    data = _grounding_shares(g)
+    out["ci"] = {name: _ci(stats.bootstrap_counts_f1_ci(data[name], **boot)) for name in shares}
+    return out
+
+
 def _mean(x: np.ndarray) -> float | None:
     x = x[~np.isnan(x)]
     return float(x.mean()) if x.size else None
@@ -369,6 +456,18 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     lang_rouge = defaultdict(list)
     for lang, row in zip(scores.langs, a["rougeL"], strict=True):
         lang_rouge[lang].extend(v for v in row.tolist() if not math.isnan(v))
+    grounding = None
+    if a["grounding"] is not None:
+        text = [scores.fields.index(f) for f in scores.text_fields]
+        grounding = {
+            **(scores.grounding_info or {}),
+            "overall_fields": list(scores.text_fields),
+            "overall": _grounding_summary(a["grounding"][:, text, :].sum(axis=1), boot,
+                                          tuple(GROUNDING_SHARES)),
+            "per_category": {f: _grounding_summary(a["grounding"][:, i, :], boot,
+                                                   _CATEGORY_SHARES)
+                             for i, f in enumerate(scores.fields)},
+        }
     n = scores.n
     skipped = int(np.isnan(a["valid"]).sum())
     return {
@@ -388,6 +487,7 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
         "bootstrap": {**boot, "unit": "record", "interval": "percentile"},
         "entity_backend": entity_backend,
         "bertscore": bert_info,
+        "grounding": grounding,
     }
 
 
@@ -418,6 +518,13 @@ def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple]:
     for i, f in enumerate(scores.exact_fields):
         specs[f"exact_{f}"] = (f"{f} exact match", a["exact"][:, i], stats.bootstrap_mean_ci,
                                stats.paired_bootstrap_diff)
+    if a["grounding"] is not None:
+        # Over the text categories (age and gender are normalised values, not spans).
+        text = [scores.fields.index(f) for f in scores.text_fields]
+        shares = _grounding_shares(a["grounding"][:, text, :].sum(axis=1))
+        for name, (label, _) in GROUNDING_SHARES.items():
+            specs[name] = (label, shares[name], stats.bootstrap_counts_f1_ci,
+                           stats.paired_bootstrap_counts_f1_diff)
     return specs
 
 
@@ -428,6 +535,14 @@ def _headline(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
 
 # Per-category metrics compared between runs: name -> (array key, kind)
 _CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "entity_f1": "entity"}
+# Grounding shares with a CI per category (every field, age and gender included).
+_CATEGORY_SHARES = ("grounded_exact", "ungrounded")
+
+
+def _category_shares(scores: RunScores, a: dict) -> dict[str, dict[str, np.ndarray]]:
+    if a.get("grounding") is None:
+        return {}
+    return {f: _grounding_shares(a["grounding"][:, i, :]) for i, f in enumerate(scores.fields)}
 
 
 def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
@@ -484,6 +599,10 @@ def single_run_comparison(run: str, metrics: dict) -> dict:
                   "exact_match": m.get("exact_match")}
         per_category[f] = {k: {"value": v, **m["ci"][k]} for k, v in values.items()
                            if k in m["ci"]}
+        g = (metrics.get("grounding") or {}).get("per_category", {}).get(f)
+        if g:
+            values = {"grounded_exact": g["share_grounded_exact"], "ungrounded": g["share_none"]}
+            per_category[f].update({k: {"value": v, **g["ci"][k]} for k, v in values.items()})
     return {"runs": [run], "baseline": run, "n_common": metrics["n_records"],
             "n_per_run": {run: metrics["n_records"]}, "headline": {run: metrics["headline"]},
             "per_category": {run: per_category}, "diffs": {},
@@ -504,6 +623,9 @@ def _category_cis(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
         out[f] = entry
     for i, f in enumerate(scores.exact_fields):
         out[f] = {"exact_match": stats.bootstrap_mean_ci(a["exact"][:, i], **boot)}
+    for f, shares in _category_shares(scores, a).items():
+        out.setdefault(f, {}).update(
+            {m: stats.bootstrap_counts_f1_ci(shares[m], **boot) for m in _CATEGORY_SHARES})
     return out
 
 
@@ -523,12 +645,18 @@ def _category_diffs(scores: RunScores, a: dict, b: dict, boot: dict) -> dict[str
     for i, f in enumerate(scores.exact_fields):
         out[f] = {"exact_match": stats.paired_bootstrap_diff(a["exact"][:, i],
                                                              b["exact"][:, i], **boot)}
+    shares_a, shares_b = _category_shares(scores, a), _category_shares(scores, b)
+    for f in (f for f in shares_a if f in shares_b):  # in field order
+        out.setdefault(f, {}).update(
+            {m: stats.paired_bootstrap_counts_f1_diff(shares_a[f][m], shares_b[f][m], **boot)
+             for m in _CATEGORY_SHARES})
     return out
 
 
 def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
     """Per record common to all runs: each run's parse flag, mean ROUGE-L and BERTScore over the
-    record's scored categories, and its summed entity counts (to find where runs differ)."""
+    record's scored categories, its summed entity counts and its grounding counts over all
+    fields (to find where runs differ)."""
     first = next(iter(runs.values()))
     common = set.intersection(*(set(s.ids) for s in runs.values()))
     rows = {name: {rid: k for k, rid in enumerate(s.ids)} for name, s in runs.items()}
@@ -546,6 +674,11 @@ def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
             if a["entity"] is not None:
                 c = a["entity"][i]
                 entry["entity"] = None if np.isnan(c).all() else _counts_dict(c)
+            if a["grounding"] is not None:  # item counts over all fields, to find unsupported
+                g = a["grounding"][i]
+                entry["grounding"] = None if np.isnan(g[:, :4]).all() else {
+                    k: (None if np.isnan(v) else int(v))
+                    for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)}
             out[name] = entry
         yield {"id": rid, "lang": first.langs[k], "runs": out}
 

@@ -18,6 +18,9 @@ from elmtex.metrics import ROUGE_TYPES
 from elmtex.plots import plot_categories, plot_rates
 
 CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
+# Per-category sections of a comparison beyond CATEGORY_METRICS (no plot of their own).
+CATEGORY_TABLES = {"exact_match": "exact match", "grounded_exact": "items grounded exactly",
+                   "ungrounded": "items unsupported by the report"}
 
 
 def _fmt(x: float | None) -> str:
@@ -91,6 +94,42 @@ def notes_lines(metrics: dict) -> list[str]:
         bs = metrics["bertscore"]
         lines.append(f"BERTScore: {bs['model']}, layer {bs['num_layers']}, "
                      f"{'rescaled' if bs['rescaled'] else 'not rescaled'}; hash `{bs['hash']}`.")
+    if metrics.get("grounding"):
+        g = metrics["grounding"]
+        lines.append(
+            "Source grounding: each predicted item is looked up in its report; exactly = "
+            "verbatim or up to case and whitespace, fuzzily = a window of report words with "
+            f"character similarity >= {g['fuzzy_threshold']}, unsupported = neither; shares "
+            "of items, overall over the text categories"
+            + ("; copied from ICL examples = unsupported, but standing in the report of a "
+               "retrieved example" if g["overall"]["icl_copied"] is not None else "") + ".")
+    return lines
+
+
+GROUNDING_HEAD = ["items", "exact", "normalized", "fuzzy", "none", "ICL-copied",
+                  "grounded exactly [95% CI]", "fuzzy share", "unsupported [95% CI]"]
+
+
+def _grounding_cells(g: dict, ci: dict) -> list[str]:
+    return [str(g["items"]), str(g["exact"]), str(g["normalized"]), str(g["fuzzy"]),
+            str(g["none"]), "-" if g["icl_copied"] is None else str(g["icl_copied"]),
+            _with_ci(g["share_grounded_exact"], ci.get("grounded_exact")),
+            _fmt(g["share_fuzzy"]), _with_ci(g["share_none"], ci.get("ungrounded"))]
+
+
+def grounding_lines(metrics: dict) -> list[str]:
+    """The per-category grounding table of one run (empty without grounding)."""
+    g = metrics.get("grounding")
+    if not g:
+        return []
+    lines = ["#### Source grounding per category", "",
+             "| category | " + " | ".join(GROUNDING_HEAD) + " |",
+             "|---|" + "---:|" * len(GROUNDING_HEAD)]
+    for f, m in g["per_category"].items():
+        lines.append(f"| {f} | " + " | ".join(_grounding_cells(m, m["ci"])) + " |")
+    cells = _grounding_cells(g["overall"], g["overall"]["ci"])
+    lines.append("| **overall (text categories)** | "
+                 + " | ".join(f"**{c}**" for c in cells) + " |")
     return lines
 
 
@@ -124,6 +163,8 @@ def markdown_table(metrics: dict, run: str) -> str:
              _fmt(o.get("bertscore_f1")), _fmt(em.get("precision")), _fmt(em.get("recall")),
              _fmt(em.get("f1")), "", "", _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
     lines.append("| **overall** | " + " | ".join(f"**{c}**" if c else "" for c in cells) + " |")
+    if metrics.get("grounding"):
+        lines += ["", *grounding_lines(metrics)]
     lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 
@@ -172,7 +213,7 @@ def comparison_tables(comparison: dict, minus: str = "-") -> tuple[list, list, l
                  *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
                 for m, h in comparison["headline"][base].items()]
     sections = []
-    for metric, label in (*CATEGORY_METRICS.items(), ("exact_match", "exact match")):
+    for metric, label in (*CATEGORY_METRICS.items(), *CATEGORY_TABLES.items()):
         rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
                  *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
                    for r in others)]
@@ -240,6 +281,10 @@ def make_plots(comparison: dict, out_dir: Path) -> dict[str, Path]:
     rates = {r: {"JSON parse rate": comparison["headline"][r]["parse_rate"],
                  "schema-valid rate": comparison["headline"][r]["schema_valid_rate"]}
              for r in runs}
+    for r in runs:  # grounding rates in the same plot (the page keeps one image per topic)
+        for m, label in (("grounded_exact", "grounded exactly"), ("ungrounded", "unsupported")):
+            if m in comparison["headline"][r]:
+                rates[r][label] = comparison["headline"][r][m]
     plots["rates"] = plot_rates(rates, out_dir / "parse_rates.png")
     return plots
 
@@ -285,8 +330,11 @@ def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
                 plots: dict[str, Path]) -> str:
     """A self-contained HTML page (plots inlined as base64 PNG)."""
     head, headline, categories = comparison_tables(comparison, minus="−")
+    grounded = "grounded_exact" in comparison["headline"][comparison["baseline"]]
     titles = {"entity_f1": "Entity F1 per category", "rougeL": "ROUGE-L per category",
-              "bertscore_f1": "BERTScore F1 per category", "rates": "Parse and schema rates"}
+              "bertscore_f1": "BERTScore F1 per category",
+              "rates": "Parse, schema and grounding rates" if grounded else
+              "Parse and schema rates"}
     images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
               for k, p in plots.items()]
     notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
