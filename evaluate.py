@@ -25,7 +25,7 @@ from elmtex.bertscore import FieldBertScorer
 from elmtex.cache import cache_paths, default_runs
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
-from elmtex.grounding import Grounder, load_example_reports
+from elmtex.grounding import Grounder, load_example_texts
 from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
 from elmtex.metrics import (
     Policies,
@@ -91,16 +91,16 @@ grounding = ev["grounding"]
 
 
 def make_grounder(cache_path):
-    """The run's Grounder, with the reports of the in-context examples its rows name (read
-    from the split the retriever indexed); None when grounding is off."""
+    """The run's Grounder, with the texts (report and gold answer) of the in-context examples
+    its rows name, read from the split the retriever indexed; None when grounding is off."""
     if not grounding["enabled"]:
         return None
     example_ids = {eid for _, row in read_jsonl(cache_path)
                    for eid in row.get("icl_example_ids") or ()}
     examples = {}
     if example_ids:
-        examples = load_example_reports(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"],
-                                        cfg["retriever"]["split"], task, example_ids)
+        examples = load_example_texts(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"],
+                                      cfg["retriever"]["split"], task, example_ids)
         if len(examples) < len(example_ids):
             print(f"warning: {len(example_ids) - len(examples)} of {len(example_ids)} in-context "
                   f"example ids of {cache_path.name} are not in {cfg['data']['dir']} "

@@ -1,11 +1,11 @@
 """Benchmark: naive prompting with and without schema-constrained decoding on the demo test split.
 
 Runs the real stages as a user would: cache_results_naive.py once unconstrained and once with
-`generation.constrained=true` (each in a fresh process, into a throw-away cache), then
-evaluate.py on both runs (BERTScore off). Prints a Markdown table of parse rate, schema-valid
-rate, entity F1 (micro, macro and per category, from evaluate.py's metrics.json), records/s and
-generated tokens/s (generation time only, from the cached batch latencies; model loading is
-left out).
+`generation.constrained=true` per whitespace guard (each in a fresh process, into a throw-away
+cache), then evaluate.py on all runs (BERTScore off). Prints a Markdown table of parse rate,
+schema-valid rate, entity F1 (micro, macro and per category, from evaluate.py's metrics.json),
+the share of items unsupported by the report, records/s and generated tokens/s (generation
+time only, from the cached batch latencies; model loading is left out).
 
     python benchmarks/constrained.py                       # Qwen (the CPU default), 8 per language
     python benchmarks/constrained.py --limit 2 --model smollm2-135m-instruct
@@ -27,7 +27,8 @@ parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
 parser.add_argument("--limit", type=int, default=8, help="records per language (en, de)")
 parser.add_argument("--batch-size", type=int, default=8)
 parser.add_argument("--max-new-tokens", type=int, default=512)
-parser.add_argument("--json-whitespace", default="compact", help="the constrained run's guard")
+parser.add_argument("--json-whitespace", default="spaced,compact",
+                    help="the constrained runs' guards, comma-separated (one run each)")
 parser.add_argument("--out", help="folder for caches and results (default: a temp folder)")
 parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="further config overrides for both runs")
@@ -44,11 +45,10 @@ common = [
 ]
 for s in args.set:
     common += ["--set", s]
-VARIANTS = {
-    "unconstrained": ["--set", "generation.constrained=false"],
-    "constrained": ["--set", "generation.constrained=true",
-                    "--set", f"generation.json_whitespace={args.json_whitespace}"],
-}
+VARIANTS = {"unconstrained": ["--set", "generation.constrained=false"]}
+for ws in args.json_whitespace.split(","):
+    VARIANTS[f"constrained, {ws}"] = ["--set", "generation.constrained=true",
+                                      "--set", f"generation.json_whitespace={ws}"]
 env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
@@ -62,7 +62,7 @@ def run(script: str, *extra: str) -> float:
     return time.perf_counter() - t0
 
 
-runs = {v: f"bench-{v}" for v in VARIANTS}
+runs = {v: "bench-" + v.replace(", ", "-") for v in VARIANTS}
 wall = {}
 for variant, extra in VARIANTS.items():
     print(f"caching {runs[variant]} ...", file=sys.stderr)
@@ -79,7 +79,8 @@ def timing(name: str) -> dict:
     tokens = sum(r["completion_tokens"] or 0 for r in rows)
     return {"n": len(rows), "gen_s": gen_s, "rec_s": len(rows) / gen_s, "tok_s": tokens / gen_s,
             "mean_tokens": tokens / len(rows),
-            "cut": sum(r["finish_reason"] == "length" for r in rows)}
+            "cut": sum(r["finish_reason"] == "length" for r in rows),
+            "closed": sum(r["finish_reason"] == "budget" for r in rows)}
 
 
 metrics = {v: json.loads((out / "results" / runs[v] / "metrics.json").read_text())
@@ -99,25 +100,28 @@ n = times["unconstrained"]["n"]
 print(f"\nmodel {args.model}, demo test split: {args.limit} records per language ({n} in all), "
       f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, greedy; "
       f"{os.cpu_count()} CPU threads; caches and results in {out}\n")
-print("| | unconstrained | constrained |")
-print("|---|---:|---:|")
+print("| | " + " | ".join(VARIANTS) + " |")
+print("|---|" + "---:|" * len(VARIANTS))
 lines = [
     ("JSON parse rate", lambda v: pct(metrics[v]["parse_rate"])),
     ("schema-valid rate", lambda v: pct(metrics[v]["schema_valid_rate"])),
     ("cut at max_new_tokens", lambda v: str(times[v]["cut"])),
+    ("closed early by the token budget", lambda v: str(times[v]["closed"])),
     ("entity F1, micro", lambda v: num(metrics[v]["overall"]["entity_micro"]["f1"])),
     ("entity F1, macro", lambda v: num(metrics[v]["headline"]["entity_macro_f1"]["value"])),
+    ("items unsupported by the report",
+     lambda v: pct(metrics[v]["headline"]["ungrounded"]["value"])),
     ("records/s (generation)", lambda v: f"{times[v]['rec_s']:.3f}"),
     ("generated tokens/s", lambda v: f"{times[v]['tok_s']:.1f}"),
     ("tokens per answer", lambda v: f"{times[v]['mean_tokens']:.0f}"),
     ("stage wall time, s (model load included)", lambda v: f"{wall[v]:.0f}"),
 ]
 for label, cell in lines:
-    print(f"| {label} | {cell('unconstrained')} | {cell('constrained')} |")
+    print(f"| {label} | " + " | ".join(cell(v) for v in VARIANTS) + " |")
 
 print("\nPer-category entity F1:\n")
-print("| category | unconstrained | constrained |")
-print("|---|---:|---:|")
+print("| category | " + " | ".join(VARIANTS) + " |")
+print("|---|" + "---:|" * len(VARIANTS))
 for cat in metrics["unconstrained"]["per_category"]:
     cells = []
     for v in VARIANTS:

@@ -94,26 +94,33 @@ class TransformersBackend:
         eos = gen_cfg.eos_token_id if gen_cfg.eos_token_id is not None else \
             self.tokenizer.eos_token_id
         self.stop_ids = set(eos if isinstance(eos, list) else [eos])
-        self._grammars: dict[str, str] = {}  # schema JSON -> llguidance grammar
+        self._grammars: dict[str, tuple[str, int]] = {}  # schema -> (grammar, closing reserve)
         self._ll_tokenizer: Any = None
+        self._token_classes: Any = None
 
-    def schema_processor(self, schema: dict, batch_size: int) -> Any:
-        """A fresh logits processor that holds `batch_size` rows to `schema`."""
+    def schema_processor(self, schema: dict, batch_size: int, max_new_tokens: int) -> Any:
+        """A fresh logits processor that holds `batch_size` rows to `schema` and closes their
+        answers when `max_new_tokens` runs short (elmtex.constrained)."""
         from elmtex.constrained import (
             SchemaLogitsProcessor,
+            TokenClasses,
+            closing_reserve,
             llguidance_grammar,
             llguidance_tokenizer,
         )
 
-        if self._ll_tokenizer is None:  # about a second; once per backend
+        if self._ll_tokenizer is None:  # a few seconds; once per backend
             head = self.model.get_output_embeddings()  # its width is the logits' width
             vocab = head.weight.shape[0] if head is not None else len(self.tokenizer)
             self._ll_tokenizer = llguidance_tokenizer(self.tokenizer, vocab, list(self.stop_ids))
+            self._token_classes = TokenClasses(self.tokenizer, vocab)
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = llguidance_grammar(schema)
-        return SchemaLogitsProcessor(self._ll_tokenizer, self._grammars[key], batch_size,
-                                     self.stop_ids)
+            self._grammars[key] = (llguidance_grammar(schema),
+                                   closing_reserve(schema, self.tokenizer))
+        grammar, reserve = self._grammars[key]
+        return SchemaLogitsProcessor(self._ll_tokenizer, grammar, batch_size, self.stop_ids,
+                                     max_new_tokens, reserve, self._token_classes)
 
     def render(self, conversation: Conversation) -> str:
         return self.tokenizer.apply_chat_template(
@@ -149,23 +156,28 @@ class TransformersBackend:
         else:  # silence the model's own sampling defaults when decoding greedily
             kwargs.update(temperature=None, top_p=None, top_k=None)
         t0 = time.perf_counter()  # the constraint's set-up counts towards the latency
+        processor = None
         if settings.json_schema is not None:
             from transformers import LogitsProcessorList
 
-            kwargs["logits_processor"] = LogitsProcessorList(
-                [self.schema_processor(settings.json_schema, len(texts))])
+            processor = self.schema_processor(settings.json_schema, len(texts),
+                                              settings.max_new_tokens)
+            kwargs["logits_processor"] = LogitsProcessorList([processor])
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         latency = time.perf_counter() - t0
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
         new = out[:, enc["input_ids"].shape[1]:].tolist()
         results = []
-        for row, plen in zip(new, prompt_lens, strict=True):
+        for k, (row, plen) in enumerate(zip(new, prompt_lens, strict=True)):
             stop_at = next((i for i, t in enumerate(row) if t in self.stop_ids), None)
             ids = row if stop_at is None else row[:stop_at]
+            finish = "length" if stop_at is None else "stop"
+            if finish == "stop" and processor is not None and processor.closed[k]:
+                finish = "budget"  # closed early by the token budget (elmtex.constrained)
             results.append(Generation(
                 text=self.tokenizer.decode(ids, skip_special_tokens=True),
-                finish_reason="length" if stop_at is None else "stop",
+                finish_reason=finish,
                 prompt_tokens=int(plen),
                 completion_tokens=len(ids) + (0 if stop_at is None else 1),
                 latency_s=latency,
@@ -298,15 +310,17 @@ def vllm_sampling_kwargs(settings: GenerationSettings) -> dict[str, Any]:
 def vllm_structured_outputs_config(cfg: dict) -> dict | None:
     """vLLM's engine-wide structured-outputs settings for a constrained run, else None.
 
-    vLLM 0.33 takes the whitespace switch only from the engine config (its per-request
-    `disable_any_whitespace` is not read), and allows it only with a named grammar engine:
-    guidance is llguidance, the engine of the transformers backend, which also reads the
-    schema's own `x-guidance` switch."""
+    The engine is guidance, i.e. llguidance, the engine of the transformers backend: it reads
+    the schema's own `x-guidance` whitespace setting (vLLM passes its engine-wide
+    `disable_any_whitespace` as a default the schema overrides), so `spaced` and `compact`
+    act as on the CPU. vLLM's default engine, xgrammar, would ignore them. `compact` also sets
+    `disable_any_whitespace`, vLLM's own switch for it (vLLM 0.33 reads it only from the engine
+    config, not per request)."""
     g = cfg["generation"]
     if not g.get("constrained"):
         return None
     return {"backend": "guidance",
-            "disable_any_whitespace": g.get("json_whitespace", "compact") == "compact"}
+            "disable_any_whitespace": g.get("json_whitespace", "spaced") == "compact"}
 
 
 def openai_request_body(model: str, conversation: Conversation,

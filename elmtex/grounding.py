@@ -39,8 +39,10 @@ as fuzzy (0.4% and 0.2% at 0.85); gold items with one letter dropped are found i
 Raise it to 1.0 to accept only word-for-word matches up to punctuation.
 
 ICL copies: `mark_icl_copies` sets `example_id` on an item that is `none` in its own report but
-found (exact or normalized) in the report of one of the retrieved in-context examples: a value
-the model probably copied from its prompt's examples.
+found (exact or normalized) in one of the retrieved in-context examples as the prompt showed
+it, its report or its gold answer: a value the model probably copied from its prompt's
+examples. (On the demo data every gold item stands in its report; on the released data the
+gold summaries paraphrase, so an item can be in an example's answer and not in its report.)
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ _DIGITS = re.compile(r"\d+")
 # Stripped from both ends of an item before the normalized step (as in entities.normalise_item).
 _STRIP = " .,;:!?\"'`\u00ab\u00bb\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2039\u203a"
 _FOLD_CACHE: dict[str, str] = {}
+EXAMPLE_SEPARATOR = "\n|\n"  # between an example's report and its answer's items
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class Grounding:
     start: int | None  # code-point offsets into the report: report[start:end] is the span
     end: int | None
     score: float  # 1.0 for exact/normalized; similarity for fuzzy; best similarity for none
-    example_id: str | None = None  # ICL check: an ungrounded item found in this example's report
+    example_id: str | None = None  # ICL check: an ungrounded item found in this example
 
     @property
     def grounded(self) -> bool:
@@ -308,8 +311,8 @@ def mark_icl_copies(groundings: dict[str, list[Grounding]],
                     examples: Iterable[tuple[str, str | ReportIndex]],
                     ) -> dict[str, list[Grounding]]:
     """`groundings` with `example_id` set on each `none` item that stands (exact or normalized)
-    in one of the in-context examples' reports, given as (id, report or ReportIndex) in the
-    order they were retrieved; the first such example is named."""
+    in one of the in-context examples, given as (id, text or ReportIndex) in the order they
+    were retrieved (the text: `example_text`); the first such example is named."""
     indexes = [(eid, ex if isinstance(ex, ReportIndex) else ReportIndex(ex))
                for eid, ex in examples]
     if not indexes:
@@ -327,11 +330,22 @@ def mark_icl_copies(groundings: dict[str, list[Grounding]],
     return out
 
 
-def load_example_reports(data_dir: str | Path, langs: Iterable[str], split: str, task: Task,
-                         ids: Iterable[str]) -> dict[str, str]:
-    """The reports of the given record ids from <data_dir>/<lang>/<split>.jsonl (the split the
-    retriever indexed), streamed so that only the wanted reports are kept; ids not found are
-    simply absent."""
+def example_text(task: Task, record: Mapping[str, Any]) -> str:
+    """What an in-context example shows the model: its report, then its gold answer's items,
+    each on a line of its own between bars (folding turns line breaks into spaces, and the bars
+    keep a match from running across two values)."""
+    answer = record.get(task.output_key)
+    items = []
+    if isinstance(answer, Mapping):
+        items = [x for f in task.field_names for x in field_items(task, answer.get(f))]
+    return EXAMPLE_SEPARATOR.join([record[task.input_key], *items])
+
+
+def load_example_texts(data_dir: str | Path, langs: Iterable[str], split: str, task: Task,
+                       ids: Iterable[str]) -> dict[str, str]:
+    """`example_text` of the given record ids from <data_dir>/<lang>/<split>.jsonl (the split
+    the retriever indexed), streamed so that only the wanted records are kept; ids not found
+    are simply absent."""
     wanted = set(ids)
     out: dict[str, str] = {}
     for lang in langs:
@@ -341,21 +355,21 @@ def load_example_reports(data_dir: str | Path, langs: Iterable[str], split: str,
         for _, rec in read_jsonl(path):
             rid = rec.get("id")
             if rid in wanted and isinstance(rec.get(task.input_key), str):
-                out[rid] = rec[task.input_key]
+                out[rid] = example_text(task, rec)
                 wanted.discard(rid)
     return out
 
 
 class Grounder:
     """Grounds the predictions of a run, record by record, with the ICL copy check when the
-    reports of the retrieved examples are given. Prepared example reports are kept in a small
-    LRU cache (examples recur across records; memory stays bounded)."""
+    texts of the retrieved examples are given (`load_example_texts`). Prepared example texts are
+    kept in a small LRU cache (examples recur across records; memory stays bounded)."""
 
     def __init__(self, task: Task, threshold: float = DEFAULT_THRESHOLD,
-                 example_reports: Mapping[str, str] | None = None, cache_size: int = 256):
+                 example_texts: Mapping[str, str] | None = None, cache_size: int = 256):
         self.task = task
         self.threshold = check_threshold(threshold)
-        self.example_reports = example_reports or {}
+        self.example_texts = example_texts or {}
         self._cache: OrderedDict[str, ReportIndex] = OrderedDict()
         self._cache_size = cache_size
 
@@ -364,10 +378,10 @@ class Grounder:
         if index is not None:
             self._cache.move_to_end(eid)
             return index
-        report = self.example_reports.get(eid)
-        if report is None:
+        text = self.example_texts.get(eid)
+        if text is None:
             return None
-        index = self._cache[eid] = ReportIndex(report)
+        index = self._cache[eid] = ReportIndex(text)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return index
@@ -383,4 +397,4 @@ class Grounder:
 
     def describe(self) -> dict[str, Any]:
         return {"fuzzy_threshold": self.threshold, "statuses": list(STATUSES),
-                "example_reports": len(self.example_reports)}
+                "example_texts": len(self.example_texts)}

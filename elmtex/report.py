@@ -101,8 +101,9 @@ def notes_lines(metrics: dict) -> list[str]:
             "verbatim or up to case and whitespace, fuzzily = a window of report words with "
             f"character similarity >= {g['fuzzy_threshold']}, unsupported = neither; shares "
             "of items, overall over the text categories"
-            + ("; copied from ICL examples = unsupported, but standing in the report of a "
-               "retrieved example" if g["overall"]["icl_copied"] is not None else "") + ".")
+            + ("; copied from ICL examples = unsupported, but standing in a retrieved "
+               "in-context example (its report or gold answer)"
+               if g["overall"]["icl_copied"] is not None else "") + ".")
     return lines
 
 

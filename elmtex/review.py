@@ -41,7 +41,7 @@ from elmtex.grounding import (
     Grounder,
     Grounding,
     field_items,
-    load_example_reports,
+    load_example_texts,
 )
 from elmtex.io import load_split, read_json, read_jsonl
 from elmtex.task import Task, load_task
@@ -260,14 +260,14 @@ class Review:
         return run
 
     def _grounder(self, run: Run) -> Grounder:
-        """The run's Grounder; for an ICL run with the reports of its retrieved examples (the
+        """The run's Grounder; for an ICL run with the texts of its retrieved examples (the
         retriever's split), so that items copied from them are marked as evaluate.py does."""
         if run.grounder is None:
             ids = {e for row in run.rows.values() for e in row.get("icl_example_ids") or ()}
             examples = {}
             if ids:
-                examples = load_example_reports(self.data_dir, self.cfg["data"]["langs"],
-                                                self.cfg["retriever"]["split"], self.task, ids)
+                examples = load_example_texts(self.data_dir, self.cfg["data"]["langs"],
+                                              self.cfg["retriever"]["split"], self.task, ids)
             run.grounder = Grounder(self.task, self.threshold, examples)
         return run.grounder
 

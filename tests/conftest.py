@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,47 @@ def small_run_args(tmp_path: Path, run: str, limit: int = 2, max_new_tokens: int
 
 
 # --- The in-context example retriever (icl_retriever_app.py) --------------------------------
+
+
+class ChatServer:
+    """An OpenAI-compatible chat-completions server on 127.0.0.1 in front of a real
+    TransformersBackend (what `vllm serve` is on a GPU box). Like vLLM's server it honours
+    `response_format` of type json_schema; `fail_next` makes it answer 503 to that many
+    requests, to exercise retries; `requests` keeps every body it received."""
+
+    def __init__(self, backend):
+        from flask import Flask, jsonify, request
+        from werkzeug.serving import make_server
+
+        from elmtex.backends import GenerationSettings
+
+        self.backend = backend
+        self.fail_next = 0
+        self.requests: list[dict] = []
+        app = Flask("chat")
+
+        @app.post("/v1/chat/completions")
+        def chat():
+            body = request.get_json()
+            self.requests.append(body)
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                return jsonify(error="overloaded"), 503
+            schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+            settings = GenerationSettings(body["max_tokens"], body["temperature"],
+                                          body.get("top_p", 1.0), body.get("seed", 0), schema)
+            g = self.backend.generate([body["messages"]], settings)[0]
+            return jsonify(choices=[{"index": 0, "finish_reason": g.finish_reason,
+                                     "message": {"role": "assistant", "content": g.text}}],
+                           usage={"prompt_tokens": g.prompt_tokens,
+                                  "completion_tokens": g.completion_tokens})
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
 
 
 class RetrieverService:

@@ -4,12 +4,9 @@ requests the vllm and openai backends send."""
 
 import json
 import re
-import threading
 
 import pytest
-from conftest import ROOT, TEST_MODEL, run_script, small_run_args
-from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+from conftest import ROOT, TEST_MODEL, ChatServer, run_script, small_run_args
 
 from elmtex.backends import (
     GenerationSettings,
@@ -35,14 +32,19 @@ from elmtex.task import load_task
 STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def assert_fits(task, raw: str, compact: bool = True) -> dict:
-    """`raw` is one JSON object of the task's schema; with `compact`, the whitespace guard held:
-    no whitespace between JSON tokens, single spaces between words inside values."""
+def assert_fits(task, raw: str, whitespace: str = "spaced") -> dict:
+    """`raw` is one JSON object of the task's schema, and the whitespace guard held: between
+    JSON tokens one space after each colon and comma (`spaced`) or none (`compact`), inside
+    values single spaces between words."""
     obj = json.loads(raw)
     assert task.validate_gold(obj) == [], raw
     assert list(obj) == task.field_names  # llguidance keeps the schema's property order
-    if compact:
-        assert not re.search(r"\s", STRING_LITERAL.sub('""', raw)), raw
+    if whitespace != "none":
+        layout = STRING_LITERAL.sub('""', raw)
+        allowed = r"(?<=[:,]) (?=\S)" if whitespace == "spaced" else "(?!)"
+        assert not re.search(r"\s", re.sub(allowed, "", layout)), raw
+        if whitespace == "spaced":
+            assert layout.count(" ") == layout.count(":") + layout.count(","), raw
         values = [v for val in obj.values() for v in (val if isinstance(val, list) else [val])]
         assert all(re.fullmatch(VALUE_PATTERN, v) for v in values), values
     return obj
@@ -79,7 +81,9 @@ def test_schema_of_the_elmtex_task(task):
     for f in task.fields:
         assert schema["properties"][f.name] == {"type": "string", "pattern": VALUE_PATTERN,
                                                 "description": f.description}
-    assert schema["x-guidance"] == {"whitespace_flexible": False}
+    assert schema["x-guidance"] == {"whitespace_flexible": False, "item_separator": ", ",
+                                    "key_separator": ": "}
+    assert task_json_schema(task, "compact")["x-guidance"] == {"whitespace_flexible": False}
     json.dumps(schema)  # plain JSON, as the vLLM request needs it
 
 
@@ -100,6 +104,8 @@ def test_schema_without_the_guard_and_a_bad_mode(task):
                for p in schema["properties"].values())
     with pytest.raises(ValueError, match="json_whitespace"):
         task_json_schema(task, "pretty")
+    # The guard is the same in every mode but none: the value pattern.
+    assert task_json_schema(task, "compact")["properties"] == task_json_schema(task)["properties"]
 
 
 def test_config_switches_it_on_and_renames_the_run():
@@ -119,8 +125,8 @@ def test_config_switches_it_on_and_renames_the_run():
 
 def test_decisive_generation_keeps_old_fingerprints():
     g = {"max_new_tokens": 512, "temperature": 0.0, "top_p": 1.0, "seed": 1234}
-    assert decisive_generation({**g, "constrained": False, "json_whitespace": "compact"}) == g
-    on = {**g, "constrained": True, "json_whitespace": "compact"}
+    assert decisive_generation({**g, "constrained": False, "json_whitespace": "spaced"}) == g
+    on = {**g, "constrained": True, "json_whitespace": "spaced"}
     assert decisive_generation(on) == on
 
 
@@ -148,20 +154,29 @@ def accepts(test_model_dir):
 def test_the_guard_refuses_free_whitespace(task, accepts):
     answer = {f: "N/A" for f in task.field_names}
     answer["signs_symptoms"] = "Übelkeit; Fieber 38,5 °C"
-    compact = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+    spaced_text = json.dumps(answer, ensure_ascii=False)  # json.dumps's own layout
+    compact_text = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
     indented = json.dumps(answer, ensure_ascii=False, indent=2)
-    guarded, free = task_json_schema(task, "compact"), task_json_schema(task, "none")
-    assert accepts(guarded, compact)
-    assert accepts(free, compact) and accepts(free, indented)
-    # With the guard: no whitespace between JSON tokens, and none but single spaces in values.
-    for runaway in (indented, '{ "life_style"', '{"life_style": "', '{"life_style":"a  b',
-                    '{"life_style":"\\n', '{"life_style":" a', '{"life_style":"a ",'):
-        assert not accepts(guarded, runaway), runaway
+    spaced, compact, free = (task_json_schema(task, w) for w in ("spaced", "compact", "none"))
+    assert accepts(spaced, spaced_text) and accepts(compact, compact_text)
+    assert all(accepts(free, t) for t in (spaced_text, compact_text, indented))
+    # Each guard allows its one layout between JSON tokens: no newline, no second space.
+    for layout, schema in ((spaced_text, compact), (compact_text, spaced), (indented, spaced),
+                           (indented, compact)):
+        assert not accepts(schema, layout)
+    for runaway in ('{ "life_style"', '{"life_style":  "', '{"life_style": "N/A",  "',
+                    '{"life_style": "N/A",\n', "{" + " " * 40):
+        assert not accepts(spaced, runaway), runaway
         assert accepts(free, runaway), runaway
-    # Neither lets the answer leave the schema.
-    for wrong in ('{"diagnosis"', '{"life_style":["a"]', compact[:-1] + ',"extra":"x"}'):
-        assert not accepts(guarded, wrong)
-        assert not accepts(free, wrong)
+    # Both guards: none but single spaces inside values.
+    for value in ('a  b', '\\n', ' a', 'a '):
+        assert not accepts(spaced, '{"life_style": "' + value + '"'), value
+        assert not accepts(compact, '{"life_style":"' + value + '"'), value
+        assert accepts(free, '{"life_style": "' + value + '"'), value
+    # None lets the answer leave the schema.
+    for wrong in ('{"diagnosis"', '{"life_style": ["a"]', '{"life_style":["a"]',
+                  spaced_text[:-1] + ', "extra": "x"}'):
+        assert not any(accepts(s, wrong) for s in (spaced, compact, free)), wrong
 
 
 # --- Generation with the real test model ----------------------------------------------------
@@ -174,16 +189,19 @@ def backend(test_model_dir):
 
 @pytest.mark.slow
 def test_constrained_stage_parses_every_record(tmp_path, test_model_dir, task):
-    """The naive stage, constrained, on two demo test records (en, de) in one batch of two that
-    finish far apart (about 490 and 160 tokens): both parse, fit the schema and keep the
-    whitespace guard. (Unconstrained, the test model's answers rarely parse at all.)"""
+    """The naive stage, constrained, on two demo test records (en, de) in one batch of two: the
+    German answer ends by itself (about 160 tokens); in the English one the test model repeats
+    a sentence inside a value until the token budget closes the answer. Both parse, fit the
+    schema and keep the whitespace guard. (Unconstrained, the test model's answers rarely parse
+    at all.)"""
     args = small_run_args(tmp_path, "constrained", limit=1, max_new_tokens=640, batch_size=2)
     proc = run_script("cache_results_naive.py", *args, "--set", "generation.constrained=true")
     assert "'parse_failures': 0" in proc.stdout
     rows = [row for _, row in read_jsonl(tmp_path / "cache" / "constrained.jsonl")]
     assert len(rows) == 2 and {r["batch_size"] for r in rows} == {2}
+    assert sorted(r["finish_reason"] for r in rows) == ["budget", "stop"]
     for r in rows:
-        assert r["finish_reason"] == "stop" and r["parse_error"] is None
+        assert r["parse_error"] is None and r["completion_tokens"] <= 640
         assert assert_fits(task, r["raw"]) == r["parsed"]
     manifest = json.loads((tmp_path / "cache" / "constrained.manifest.json").read_text())
     assert manifest["decisive"]["generation"]["constrained"] is True
@@ -209,8 +227,28 @@ def test_sampled_batch_with_a_list_field(backend, list_task):
     gens = backend.generate(ADVERSE_EVENTS, settings)
     assert len(gens) == 2
     for g in gens:
-        assert g.finish_reason == "stop", g.text
+        assert g.finish_reason in ("stop", "budget"), g.text
         assert isinstance(assert_fits(list_task, g.text)["adverse_events"], list)
+
+
+@pytest.mark.slow
+def test_the_token_budget_closes_the_answer(backend, task, list_task):
+    """With no more tokens than the closing reserve, every answer is closed from the first token
+    on: nothing but empty values (lists included), and it parses and fits the schema; with a
+    few tokens more, the same holds for what the model writes before the budget runs short."""
+    from elmtex.constrained import closing_reserve
+
+    for t in (task, list_task):
+        schema = task_json_schema(t)
+        budget = closing_reserve(schema, backend.tokenizer)
+        for g in backend.generate(ADVERSE_EVENTS, GenerationSettings(budget, json_schema=schema)):
+            assert g.finish_reason == "budget" and g.completion_tokens <= budget, g.text
+            assert all(v in ("", []) for v in assert_fits(t, g.text).values()), g.text
+    schema = task_json_schema(task)
+    budget = closing_reserve(schema, backend.tokenizer) + 30
+    for g in backend.generate(ADVERSE_EVENTS, GenerationSettings(budget, json_schema=schema)):
+        assert g.finish_reason in ("stop", "budget") and g.completion_tokens <= budget, g.text
+        assert_fits(task, g.text)
 
 
 # --- vLLM and OpenAI-compatible requests ---------------------------------------------------
@@ -224,7 +262,10 @@ def test_vllm_request_uses_structured_outputs(task):
     assert "structured_outputs" not in vllm_sampling_kwargs(GenerationSettings(64))
     cfg = load_config(ROOT / "configs/experiments/gpu_llama31_8b_naive_constrained.yaml")
     assert vllm_structured_outputs_config(cfg) == {"backend": "guidance",
-                                                   "disable_any_whitespace": True}
+                                                   "disable_any_whitespace": False}
+    compact = load_config(ROOT / "configs/experiments/gpu_llama31_8b_naive_constrained.yaml",
+                          ["generation.json_whitespace=compact"])
+    assert vllm_structured_outputs_config(compact)["disable_any_whitespace"] is True
     assert vllm_structured_outputs_config(load_config()) is None
 
 
@@ -237,35 +278,9 @@ def test_openai_request_sends_the_schema_as_response_format(task):
     assert "response_format" not in openai_request_body("m", conv, GenerationSettings(32))
 
 
-class SchemaChatServer:
-    """An OpenAI-compatible server on 127.0.0.1 that honours response_format json_schema the
-    way vLLM's server does, with the real test model behind it."""
-
-    def __init__(self, backend: TransformersBackend):
-        self.requests = []
-        app = Flask("schema-chat")
-
-        @app.post("/v1/chat/completions")
-        def chat():
-            body = request.get_json()
-            self.requests.append(body)
-            schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
-            settings = GenerationSettings(body["max_tokens"], body["temperature"],
-                                          body["top_p"], body["seed"], schema)
-            g = backend.generate([body["messages"]], settings)[0]
-            return jsonify(choices=[{"index": 0, "finish_reason": g.finish_reason,
-                                     "message": {"role": "assistant", "content": g.text}}],
-                           usage={"prompt_tokens": g.prompt_tokens,
-                                  "completion_tokens": g.completion_tokens})
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.mark.slow
 def test_openai_backend_constrained_through_a_server(backend, list_task):
-    server = SchemaChatServer(backend)
+    server = ChatServer(backend)
     try:
         client = OpenAIBackend(server.url, TEST_MODEL, concurrency=1)
         settings = GenerationSettings(160, json_schema=task_json_schema(list_task))
@@ -275,4 +290,4 @@ def test_openai_backend_constrained_through_a_server(backend, list_task):
         assert server.requests[0]["response_format"]["json_schema"]["schema"] == \
             settings.json_schema
     finally:
-        server.server.shutdown()
+        server.close()

@@ -17,10 +17,11 @@ from elmtex.grounding import (
     NORMALIZED,
     Grounder,
     Grounding,
+    example_text,
     fold_with_offsets,
     ground_fields,
     ground_item,
-    load_example_reports,
+    load_example_texts,
     mark_icl_copies,
 )
 from elmtex.io import load_split
@@ -181,11 +182,11 @@ def test_icl_copy_flag_on_a_cached_row(task):
     pred["diagnosis"] = f"{own}; {copied}; Zebra-Syndrom Typ IX"
     row = {"id": test_rec["id"], "finish_reason": "stop", "parsed": pred,
            "icl_example_ids": [e["id"] for e in examples]}
-    reports = load_example_reports(ROOT / "data/demo", ["en", "de"], "train", task,
+    reports = load_example_texts(ROOT / "data/demo", ["en", "de"], "train", task,
                                    row["icl_example_ids"] + ["no-such-id"])
     assert set(reports) == set(row["icl_example_ids"])
 
-    gs = Grounder(task, example_reports=reports).ground(test_rec["report"], pred,
+    gs = Grounder(task, example_texts=reports).ground(test_rec["report"], pred,
                                                         row["icl_example_ids"])["diagnosis"]
     assert [g.status for g in gs] == [EXACT, NONE, NONE]
     assert [g.example_id for g in gs] == [None, source, None]
@@ -196,7 +197,7 @@ def test_icl_copy_flag_on_a_cached_row(task):
     gold = {test_rec["id"]: test_rec}
     seen = []
     scores = score_records(task, gold, [row], Policies(), on_example=seen.append,
-                           grounder=Grounder(task, example_reports=reports))
+                           grounder=Grounder(task, example_texts=reports))
     fields = seen[0]["fields"]
     assert [g["example_id"] for g in fields["diagnosis"]["grounding"]] == [None, source, None]
     assert fields["signs_symptoms"]["grounding"] == []  # N/A
@@ -213,6 +214,25 @@ def test_icl_copy_flag_on_a_cached_row(task):
     assert m["grounding"]["overall"]["icl_copied"] is None
     assert m["headline"]["icl_copied"]["value"] is None
     assert m["headline"]["ungrounded"]["value"] == pytest.approx(2 / 3)
+
+
+def test_icl_copy_check_sees_the_examples_gold_answer_too(task):
+    """On the released data gold summaries paraphrase: an item the model took from an
+    example's answer need not stand in that example's report. The check reads both, item by
+    item, so that no match runs across two values."""
+    test_rec = _demo(task, "test", 1)[0]
+    example = dict(_demo(task, "train", 1)[0])
+    paraphrase = "Ausgeprägte Zebra-Streifen-Dermatose"  # in neither report
+    example["summary"] = {**example["summary"], "diagnosis": f"{paraphrase}; Zweite Diagnose"}
+    text = example_text(task, example)
+    assert text.startswith(example["report"])
+    assert ground_item(example["report"], paraphrase).status == NONE
+
+    pred = {f: "N/A" for f in task.field_names}
+    pred["diagnosis"] = f"{paraphrase}; Dermatose Zweite"  # the second spans two answer lines
+    gs = Grounder(task, example_texts={example["id"]: text}).ground(
+        test_rec["report"], pred, [example["id"]])["diagnosis"]
+    assert [(g.status, g.example_id) for g in gs] == [(NONE, example["id"]), (NONE, None)]
 
 
 def _write_cache(path, rows):

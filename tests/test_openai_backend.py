@@ -1,55 +1,22 @@
 """The openai backend against a real OpenAI-compatible HTTP server on 127.0.0.1.
 
-The server is a small Flask app in front of the real SmolLM2 test model (what `vllm serve`
-is on a GPU box); it can be told to fail its first requests to exercise retries."""
+The server (conftest.ChatServer) is a small Flask app in front of the real SmolLM2 test model
+(what `vllm serve` is on a GPU box); it can be told to fail its first requests to exercise
+retries."""
 
 import json
-import threading
 
 import pytest
-from conftest import run_script, small_run_args
-from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+from conftest import ChatServer, run_script, small_run_args
 
 from elmtex.backends import GenerationSettings, OpenAIBackend, TransformersBackend
 
 pytestmark = pytest.mark.slow
 
 
-class ChatServer:
-    def __init__(self, model_dir):
-        self.backend = TransformersBackend(str(model_dir), dtype="bfloat16", device="cpu")
-        self.fail_next = 0
-        self.requests = []
-        app = Flask("chat")
-
-        @app.post("/v1/chat/completions")
-        def chat():
-            body = request.get_json()
-            self.requests.append(body)
-            if self.fail_next > 0:
-                self.fail_next -= 1
-                return jsonify(error="overloaded"), 503
-            settings = GenerationSettings(body["max_tokens"], body["temperature"],
-                                          body.get("top_p", 1.0), body.get("seed", 0))
-            g = self.backend.generate([body["messages"]], settings)[0]
-            return jsonify(choices=[{"index": 0, "finish_reason": g.finish_reason,
-                                     "message": {"role": "assistant", "content": g.text}}],
-                           usage={"prompt_tokens": g.prompt_tokens,
-                                  "completion_tokens": g.completion_tokens})
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-
-
 @pytest.fixture(scope="module")
 def server(test_model_dir):
-    s = ChatServer(test_model_dir)
+    s = ChatServer(TransformersBackend(str(test_model_dir), dtype="bfloat16", device="cpu"))
     yield s
     s.close()
 
