@@ -19,6 +19,7 @@ from elmtex import icl
 from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
 from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
+from elmtex.constrained import decisive_generation
 from elmtex.io import load_split
 from elmtex.prompts import PromptTemplate
 from elmtex.task import load_task
@@ -56,7 +57,8 @@ budget = icl.prompt_budget(cfg, backend)
 count_tokens = icl.token_counter(backend, cfg, budget)
 print(f"context fitting budget: {budget.reason}")
 decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
-            "task": task.source, "generation": cfg["generation"], "backend": cfg["backend"]["name"],
+            "task": task.source, "generation": decisive_generation(cfg["generation"]),
+            "backend": cfg["backend"]["name"],
             "icl": {"k": k, "budget": budget.tokens}, "retriever": retriever}
 prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite)
 

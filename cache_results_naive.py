@@ -16,6 +16,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
 from elmtex.config import add_config_args, config_from_args, resolve_path
+from elmtex.constrained import decisive_generation
 from elmtex.io import load_split
 from elmtex.prompts import PromptTemplate
 from elmtex.task import load_task
@@ -40,7 +41,8 @@ print(f"run {name}: {len(records)} records -> {cache_path}")
 settings = GenerationSettings.from_config(cfg)
 backend = make_backend(cfg)
 decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
-            "task": task.source, "generation": cfg["generation"], "backend": cfg["backend"]["name"]}
+            "task": task.source, "generation": decisive_generation(cfg["generation"]),
+            "backend": cfg["backend"]["name"]}
 prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite)
 
 counts = cache_responses(

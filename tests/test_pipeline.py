@@ -36,6 +36,9 @@ def test_naive_then_evaluate(tmp_path, test_model_dir, task):
     assert manifest["model"]["gguf_sha256"]
     assert manifest["packages"]["transformers"] and manifest["packages"]["torch"]
     assert "commit" in manifest["code"]
+    # Unconstrained runs keep the fingerprint they had before constrained decoding existed.
+    assert set(manifest["decisive"]["generation"]) == {"max_new_tokens", "temperature", "top_p",
+                                                       "seed"}
 
     # A rerun finds everything done and generates nothing.
     again = run_script("cache_results_naive.py", *args)
