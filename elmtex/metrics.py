@@ -147,8 +147,9 @@ class RunScores:
     def arrays(self, rows: list[int] | None = None) -> dict[str, np.ndarray]:
         """The numbers as float arrays (optionally only the given record positions)."""
         def arr(x, shape_tail):
-            a = np.asarray(x, dtype=float).reshape((-1, *shape_tail)) if x else \
-                np.zeros((0, *shape_tail))
+            # (records, *shape_tail); spelt out, as a task may have no field of a kind (no
+            # exact-match field: shape (n, 0), which reshape(-1, 0) cannot infer)
+            a = np.asarray(x, dtype=float).reshape((len(x), *shape_tail))
             return a if rows is None else a[rows]
         nt, ne, nf = len(self.text_fields), len(self.exact_fields), len(self.fields)
         grounding = None
