@@ -126,16 +126,17 @@ class TokenClasses:
     def __init__(self, hf_tokenizer: Any, vocab_size: int):
         import torch
 
-        n = len(hf_tokenizer)
-        self.texts = hf_tokenizer.batch_decode([[i] for i in range(n)])
-        self.closes_string = torch.zeros(vocab_size, dtype=torch.bool)
-        self.closes_container = torch.zeros(vocab_size, dtype=torch.bool)
-        self.empty_value = torch.zeros(vocab_size, dtype=torch.bool)
-        for i, t in enumerate(self.texts[:vocab_size]):
-            self.closes_string[i] = t.startswith('"')
-            self.closes_container[i] = (("]" in t or "}" in t) and not t.strip(" ]},")
-                                        and not t.startswith(","))
-            self.empty_value[i] = t.strip(" ") in ('"', '""')
+        self.texts = hf_tokenizer.batch_decode([[i] for i in range(len(hf_tokenizer))])
+        # Logit rows may be wider than the tokenizer's vocabulary (Qwen pads them): no token.
+        texts = self.texts[:vocab_size] + [""] * max(0, vocab_size - len(self.texts))
+
+        def mask(test) -> Any:  # one tensor from a Python list: no per-element tensor writes
+            return torch.tensor([test(t) for t in texts], dtype=torch.bool)
+
+        self.closes_string = mask(lambda t: t.startswith('"'))
+        self.closes_container = mask(lambda t: ("]" in t or "}" in t) and not t.strip(" ]},")
+                                     and not t.startswith(","))
+        self.empty_value = mask(lambda t: t.strip(" ") in ('"', '""'))
 
 
 def closing_reserve(schema: dict[str, Any], hf_tokenizer: Any) -> int:
@@ -240,10 +241,6 @@ class SchemaLogitsProcessor:
                     self.closed[i] = True
                     break
         return allowed
-
-    def errors(self) -> list[str]:
-        """The matchers' error messages (empty strings for healthy rows)."""
-        return [m.get_error() for m in self.matchers]
 
 
 def unpack_bitmask(bitmask: Any, vocab_size: int) -> Any:

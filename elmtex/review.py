@@ -34,6 +34,7 @@ from markupsafe import Markup, escape
 
 from elmtex.cache import cache_paths, default_runs
 from elmtex.config import UserError, resolve_path
+from elmtex.entities import MatchCounts
 from elmtex.grounding import (
     FUZZY,
     NONE,
@@ -174,14 +175,6 @@ def _mean(xs: Iterable[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def prf(tp: int, fp: int, fn: int) -> dict[str, float | None]:
-    """Precision, recall and F1 of entity counts (None where undefined)."""
-    p = tp / (tp + fp) if tp + fp else None
-    r = tp / (tp + fn) if tp + fn else None
-    f = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
-    return {"precision": p, "recall": r, "f1": f}
-
-
 def record_scores(example: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A record's scores from its per_example.jsonl line: entity P/R/F1 over its summed
     per-field counts, and the mean ROUGE-L and BERTScore over the fields that were scored."""
@@ -193,7 +186,7 @@ def record_scores(example: Mapping[str, Any] | None) -> dict[str, Any] | None:
         e = fe.get("entity")
         if e:
             tp, fp, fn = tp + e["tp"], fp + e["fp"], fn + e["fn"]
-    return {"entity": {"tp": tp, "fp": fp, "fn": fn, **prf(tp, fp, fn)},
+    return {"entity": MatchCounts(tp, fp, fn).as_dict(),
             "rougeL": _mean(_num(fe.get("rougeL")) for fe in fields.values()),
             "bertscore_f1": _mean(_num(fe.get("bertscore_f1")) for fe in fields.values()),
             "skipped": bool(example.get("skipped"))}
@@ -402,7 +395,8 @@ class Review:
                 "scores": {
                     "rougeL": _num(fe.get("rougeL")),
                     "bertscore_f1": _num(fe.get("bertscore_f1")),
-                    "entity": {**e, **prf(e["tp"], e["fp"], e["fn"])} if e else None,
+                    "entity": {**e, **MatchCounts(e["tp"], e["fp"], e["fn"]).as_dict()}
+                    if e else None,
                     "exact_match": fe.get("exact_match"),
                 } if fe else None,
             })
