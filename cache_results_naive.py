@@ -17,23 +17,26 @@ from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
 from elmtex.config import add_config_args, config_from_args, resolve_path
 from elmtex.constrained import decisive_generation
-from elmtex.io import load_split
+from elmtex.io import SplitRecords
 from elmtex.prompts import PromptTemplate
+from elmtex.sharding import add_shard_args, shard_from_args
 from elmtex.task import load_task
 
 METHOD = "naive"
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--overwrite", action="store_true", help="discard this run's earlier cache")
+add_shard_args(parser)  # --shard I/N, or the SLURM array task's shard
 args = parser.parse_args()
 cfg = config_from_args(args)
+shard = shard_from_args(args)
 
 task = load_task(cfg["task"])
 template = PromptTemplate(task.prompt_path("naive"))
-records = load_split(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
-                     task, cfg["data"]["limit"])
+records = SplitRecords(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
+                       task, cfg["data"]["limit"], keep=shard.owns if shard else None)
 name = run_name(cfg, METHOD)
-cache_path, manifest_path = cache_paths(cfg, name)
+cache_path, manifest_path = cache_paths(cfg, name, shard)
 if args.overwrite:
     cache_path.unlink(missing_ok=True)
 print(f"run {name}: {len(records)} records -> {cache_path}")
@@ -43,7 +46,7 @@ backend = make_backend(cfg)
 decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
             "task": task.source, "generation": decisive_generation(cfg["generation"]),
             "backend": cfg["backend"]["name"]}
-prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite)
+prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite, shard)
 
 counts = cache_responses(
     records, lambda r: (template.render(task, r[task.input_key]), {}),

@@ -4,11 +4,12 @@ Per run, data/results/<run>/ gets metrics.json, per_category.csv, per_example.js
 config.yaml, PNG plots and report.html. With `evaluate.grounding.enabled`, every predicted item
 is also grounded in its report (spans in per_example.jsonl, shares of items grounded exactly,
 fuzzily or not at all in the reports; ICL runs also count items copied from their examples).
-With several runs, data/results/compare-<runs>/ gets the same files for the comparison: every
-run's metrics on the records they share, and the paired-bootstrap difference of each run to the
-baseline.
+A run that judge.py graded (data/cache/judge-<run>.jsonl) also gets the judge's mean score and
+its rank agreement with the automatic metrics. With several runs, data/results/compare-<runs>/
+gets the same files for the comparison: every run's metrics on the records they share, and the
+paired-bootstrap difference of each run to the baseline.
 
-    python evaluate.py        # this config's naive, ICL and fine-tuned runs that have a cache
+    python evaluate.py        # this config's naive, ICL, RAG and fine-tuned runs with a cache
     python evaluate.py --runs naive-qwen2.5-coder-0.5b-instruct-demo-test other-run --baseline ...
 """
 
@@ -26,15 +27,17 @@ from elmtex.cache import cache_paths, default_runs
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
 from elmtex.grounding import Grounder, load_example_texts
-from elmtex.io import AtomicJsonlWriter, load_split, read_jsonl
+from elmtex.io import AtomicJsonlWriter, SplitIndex, read_json, read_jsonl
 from elmtex.metrics import (
     Policies,
     compare_runs,
     paired_examples,
+    per_record_metrics,
     score_records,
     single_run_comparison,
     summarize,
 )
+from elmtex.qa import judge_run_name, judge_summary
 from elmtex.report import (
     comparison_markdown,
     markdown_table,
@@ -76,8 +79,9 @@ runs.remove(baseline)
 runs.insert(0, baseline)  # the baseline comes first in every table
 
 task = load_task(cfg["task"])
-gold = {r["id"]: r for r in load_split(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"],
-                                       cfg["data"]["split"], task, cfg["data"]["limit"])}
+# Gold by id, read from disk per lookup: a 60,000-record split's texts never sit in memory.
+gold = SplitIndex(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
+                  task, cfg["data"]["limit"])
 policies = Policies(ev["unparseable"], ev["gold_na"], tuple(ev["exclude_fields"]))
 entity_backend = make_entity_backend(ev["entities"]["backend"], task, ev["entities"]["threshold"])
 bert = None
@@ -119,9 +123,22 @@ for run in runs:
         scores = score_records(task, gold, (row for _, row in read_jsonl(cache_path)), policies,
                                ev["rouge_stemming"], entity_backend, bert,
                                on_example=examples.write, progress=bar.update,
-                               grounder=make_grounder(cache_path))
+                               grounder=make_grounder(cache_path), bleu=ev["bleu"])
     metrics = summarize(scores, policies, entity_backend.name,
                         bert.describe() if bert is not None else None, **boot)
+    judge_path, judge_manifest = cache_paths(cfg, judge_run_name(run))
+    judged = read_json(judge_manifest) if judge_path.exists() else None
+    if judged and judged["decisive"].get("judged_fingerprint") != \
+            read_json(cache_paths(cfg, run)[1]).get("fingerprint"):
+        print(f"warning: {judge_path.name} graded earlier answers of {run} (the run was cached "
+              "again since); judge it again: python judge.py --overwrite --runs " + run)
+        judged = None
+    if judged:  # judge.py graded this run: its scores against the metrics above
+        metrics["judge"] = {
+            "judge_model": judged["model"]["name_or_path"],
+            "cache": judge_path.name,
+            **judge_summary(scores.ids, per_record_metrics(scores),
+                            {row["id"]: row for _, row in read_jsonl(judge_path)}, boot)}
     write_run_results(out_dir, run, metrics, config_text)
     page = write_report_page(out_dir, run, single_run_comparison(run, metrics), {run: metrics})
     scores_by_run[run], metrics_by_run[run] = scores, metrics

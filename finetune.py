@@ -53,8 +53,14 @@ paths = finetune_paths(cfg)
 out_dir = paths.adapter_dir
 
 import torch  # after the config: a typo fails fast, without these imports
+from accelerate import PartialState
 from peft import get_peft_model
 from transformers import AutoTokenizer, set_seed
+
+# Under `accelerate launch` (DDP, FSDP, DeepSpeed; configs/accelerate/) this is one of several
+# processes: only the main one deletes or writes files of the run; alone, it is the main one.
+# (cpu= as the trainer will have it: without it, CPU processes would not see each other.)
+state = PartialState(cpu=not torch.cuda.is_available())
 
 if ft["torch_threads"]:
     torch.set_num_threads(int(ft["torch_threads"]))
@@ -81,13 +87,20 @@ for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
 decisive = decisive_settings(cfg, paths.train_file)
 length = {"num_epochs": ft["num_epochs"], "max_steps": ft["max_steps"]}
-checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume, args.overwrite)
+with state.main_process_first():  # the main process clears (--overwrite) and sets up first
+    checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume,
+                                              args.overwrite and state.is_main_process)
 if finished:
     print(f"{out_dir} already holds this run, trained to the end ({SUMMARY_FILE}): nothing to do."
           " Pass --overwrite to train again.")
     raise SystemExit(0)
-write_text(out_dir / "config.yaml", dump_config(cfg))
+if state.is_main_process:
+    write_text(out_dir / "config.yaml", dump_config(cfg))
 print(f"output: {out_dir}" + (f" (resuming from {checkpoint.name})" if checkpoint else ""))
+
+# The training arguments before the model: under DeepSpeed ZeRO-3 (zero3_init_flag in
+# configs/accelerate/deepspeed_zero3.yaml) they make from_pretrained load the weights sharded.
+train_args = sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not None)
 
 # Model: loaded fresh and trained before anything else runs it (see load_base_for_training).
 set_seed(ft["seed"])  # the adapter's initial weights
@@ -105,7 +118,7 @@ Trainer = make_trainer_class()
 tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
 trainer = Trainer(
     model=model,
-    args=sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not None),
+    args=train_args,
     train_dataset=datasets["train"],
     eval_dataset=datasets["eval"],
     processing_class=tokenizer,
@@ -122,9 +135,11 @@ summary = {
     "global_step": trainer.state.global_step, "train_loss": result.training_loss,
     "eval_loss": eval_metrics.get("eval_loss"), "train_seconds": round(time.monotonic() - start, 1),
     "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
-    "length": length,
+    "length": length, "processes": state.num_processes,
     "resumed_from": str(checkpoint) if checkpoint else None,
 }
-write_json(out_dir / SUMMARY_FILE, summary)  # last: marks the adapter complete
+state.wait_for_everyone()  # every process done with the adapter before it is marked complete
+if state.is_main_process:
+    write_json(out_dir / SUMMARY_FILE, summary)  # last: marks the adapter complete
 print(f"done: {summary}")
 print("next: python scripts/merge_model_lora.py, with the same --config and --set")

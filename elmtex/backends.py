@@ -13,6 +13,7 @@ vLLM's structured outputs.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import json
 import random
 import time
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 
 import requests
 
+from elmtex.config import ConfigError
 from elmtex.constrained import schema_from_config
 from elmtex.local_models import resolve_model_path
 
@@ -192,15 +194,22 @@ class VLLMBackend:
 
     def __init__(self, model_path: str, dtype: str, seed: int, tensor_parallel_size: int = 1,
                  max_model_len: int = 15360, gpu_memory_utilization: float = 0.9,
-                 structured_outputs_config: dict | None = None):
+                 structured_outputs_config: dict | None = None,
+                 pipeline_parallel_size: int = 1, data_parallel_size: int = 1,
+                 distributed_executor_backend: str | None = None):
+        check_vllm_data_parallel(data_parallel_size)  # before the (slow) vLLM import
         from vllm import LLM
 
         self.model_id = model_path
         extra = {}
         if structured_outputs_config:  # engine-wide: vLLM reads no per-request whitespace flag
             extra["structured_outputs_config"] = structured_outputs_config
+        if distributed_executor_backend:  # "ray" for a model spread over several nodes
+            extra["distributed_executor_backend"] = distributed_executor_backend
         self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
-                       tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
+                       tensor_parallel_size=tensor_parallel_size,
+                       pipeline_parallel_size=pipeline_parallel_size,
+                       max_model_len=max_model_len,
                        gpu_memory_utilization=gpu_memory_utilization, **extra)
         self.max_model_len = max_model_len
 
@@ -237,16 +246,35 @@ class VLLMBackend:
         ) for o in outs]
 
 
+def check_vllm_data_parallel(data_parallel_size: int) -> None:
+    """vLLM 0.33's LLM class refuses data_parallel_size > 1 in one process (it "may hang"): its
+    replicas need one process each. Here that is sharding: one caching process per replica."""
+    if int(data_parallel_size) > 1:
+        raise ConfigError(
+            f"backend.vllm.data_parallel_size={data_parallel_size}: in-process vLLM runs one "
+            "model replica per process. Run one shard per replica instead (e.g. "
+            "CUDA_VISIBLE_DEVICES=0 python cache_results_naive.py --shard 1/2 & "
+            "CUDA_VISIBLE_DEVICES=1 python cache_results_naive.py --shard 2/2, then "
+            "scripts/merge_shards.py), or serve the replicas with scripts/run_llm.sh "
+            "(vllm serve --data-parallel-size) and use backend.name=openai.")
+
+
 class OpenAIBackend:
-    """Any server that speaks the OpenAI chat-completions API."""
+    """Any server that speaks the OpenAI chat-completions API; with several base URLs (replicas
+    of one model, e.g. one `vllm serve` per GPU or node), requests are spread over them."""
 
     name = "openai"
     RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
-    def __init__(self, base_url: str, model: str, api_key: str = "EMPTY",
+    def __init__(self, base_url: str | list[str], model: str, api_key: str = "EMPTY",
                  concurrency: int = 8, timeout_s: float = 600.0, max_retries: int = 5,
                  backoff_s: float = 1.0):
-        self.url = base_url.rstrip("/") + "/chat/completions"
+        bases = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not bases or not all(isinstance(b, str) and b.strip() for b in bases):
+            raise ValueError(f"backend.openai.base_url wants a URL or a list of URLs, got "
+                             f"{base_url!r}")
+        self.urls = [b.rstrip("/") + "/chat/completions" for b in bases]
+        self.url = self.urls[0]
         self.model_id = model
         self.headers = {"Authorization": f"Bearer {api_key}"}
         self.concurrency = max(1, int(concurrency))
@@ -254,25 +282,33 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.session = requests.Session()
+        self._next_url = itertools.count()  # next() is atomic under the GIL: thread-safe
 
     def _one(self, conversation: Conversation, settings: GenerationSettings) -> Generation:
         body = openai_request_body(self.model_id, conversation, settings)
         last_error = ""
+        # Round-robin: each request starts at the next server; a retry goes to the one after
+        # the server that failed, so one dead replica costs a retry, not the request.
+        first = next(self._next_url)
         for attempt in range(self.max_retries + 1):
-            if attempt:  # exponential backoff with jitter, so many clients do not retry in step
-                time.sleep(self.backoff_s * 2 ** (attempt - 1) * (0.5 + random.random()))
+            url = self.urls[(first + attempt) % len(self.urls)]
+            if attempt >= len(self.urls):
+                # exponential backoff with jitter, so many clients do not retry in step; with
+                # several servers, only once each of them has been tried
+                wait = self.backoff_s * 2 ** (attempt - len(self.urls))
+                time.sleep(wait * (0.5 + random.random()))
             t0 = time.perf_counter()
             try:
-                r = self.session.post(self.url, json=body, headers=self.headers,
+                r = self.session.post(url, json=body, headers=self.headers,
                                       timeout=self.timeout_s)
             except (requests.ConnectionError, requests.Timeout) as e:
-                last_error = f"{type(e).__name__}: {e}"
+                last_error = f"{url}: {type(e).__name__}: {e}"
                 continue
             if r.status_code in self.RETRY_STATUS:
-                last_error = f"HTTP {r.status_code}: {r.text[:200]}"
+                last_error = f"{url}: HTTP {r.status_code}: {r.text[:200]}"
                 continue
             if r.status_code != 200:
-                raise RuntimeError(f"{self.url} answered HTTP {r.status_code}: {r.text[:500]}")
+                raise RuntimeError(f"{url} answered HTTP {r.status_code}: {r.text[:500]}")
             data = r.json()
             choice = data["choices"][0]
             usage = data.get("usage") or {}
@@ -364,5 +400,7 @@ def make_backend(cfg: dict) -> Backend:
         v = cfg["backend"]["vllm"]
         return VLLMBackend(path, model["dtype"], cfg["generation"]["seed"],
                            v["tensor_parallel_size"], v["max_model_len"],
-                           v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg))
+                           v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg),
+                           v["pipeline_parallel_size"], v["data_parallel_size"],
+                           v["distributed_executor_backend"])
     raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

@@ -12,9 +12,10 @@ import platform
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import UTC, datetime
 from importlib import metadata
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +34,14 @@ from elmtex.io import (
 )
 from elmtex.local_models import sha256_file
 from elmtex.parsing import parse_json_object
+from elmtex.sharding import Shard
 
 PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-transformers",
             "faiss-cpu", "rouge-score", "bert-score", "requests")
 
 
 # Prompting methods with a caching stage; evaluate.py looks for a run of each by default.
-METHODS = ("naive", "advanced_icl")
+METHODS = ("naive", "advanced_icl", "rag")
 
 
 def slug(text: str) -> str:
@@ -69,9 +71,12 @@ def default_runs(cfg: dict) -> list[str]:
     return list(dict.fromkeys([*(run_name(cfg, m) for m in METHODS), run_name(tuned, "naive")]))
 
 
-def cache_paths(cfg: dict, name: str) -> tuple[Path, Path]:
+def cache_paths(cfg: dict, name: str, shard: Shard | None = None) -> tuple[Path, Path]:
+    """data/cache/<run>.jsonl and its manifest; a shard's are <run>.shard-000I-of-000N.*
+    (elmtex/sharding.py), which scripts/merge_shards.py joins into the run's own."""
     d = resolve_path(cfg["run"]["cache_dir"])
-    return d / f"{name}.jsonl", d / f"{name}.manifest.json"
+    stem = name + (shard.suffix() if shard is not None else "")
+    return d / f"{stem}.jsonl", d / f"{stem}.manifest.json"
 
 
 def package_versions() -> dict[str, str | None]:
@@ -130,8 +135,9 @@ def finished_ids(cache_path: Path) -> set[str]:
 
 
 def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, backend: Backend,
-                     decisive: dict, overwrite: bool) -> dict:
-    """Write (or check, on resume) the manifest; returns it."""
+                     decisive: dict, overwrite: bool, shard: Shard | None = None) -> dict:
+    """Write (or check, on resume) the manifest; returns it. A shard's manifest also records
+    which shard it is (not part of the fingerprint: every shard of a run shares it)."""
     fp = fingerprint(decisive)
     identity = model_identity(backend.model_id)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -169,12 +175,20 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
         "code": code_revision(),
         "created_at": now,
     }
+    if shard is not None:
+        manifest["shard"] = shard.describe()
     write_json(manifest_path, manifest)
     return manifest
 
 
+# Records are rendered (and, for ICL, retrieved) one window of this many batches at a time, not
+# all at once: a 60,000-record split never has all its prompts in memory. Within a window the
+# longest go first: similar lengths pad less, and a memory problem shows in the first batch.
+RENDER_WINDOW_BATCHES = 16
+
+
 def cache_responses(
-    records: list[dict],
+    records: Iterable[dict],
     build: Callable[[dict], tuple[Conversation, dict]],
     backend: Backend,
     settings: GenerationSettings,
@@ -185,44 +199,67 @@ def cache_responses(
 ) -> dict[str, int]:
     """Generate for every record not yet cached and append one line per record.
 
+    `records` is streamed once (a list, or io.SplitRecords, whose len() sizes the progress bar).
     `build(record)` returns the conversation and extra fields to store (e.g. example ids).
     Returns counts: total, skipped (already cached), written, parse_failures, request_errors.
     """
     done = finished_ids(cache_path)
-    todo = [r for r in records if r["id"] not in done]
-    counts = {"total": len(records), "skipped": len(records) - len(todo), "written": 0,
-              "parse_failures": 0, "request_errors": 0}
-    if not todo:
-        return counts
-    prepared = [(r, *build(r)) for r in todo]
-    # Similar lengths in one batch pad less; longest first so a memory problem shows at once.
-    prepared.sort(key=lambda x: -sum(len(m["content"]) for m in x[1]))
-    bar = tqdm(total=len(records), initial=counts["skipped"], desc=run, unit="rec",
-               dynamic_ncols=True)
+    counts = {"total": 0, "skipped": 0, "written": 0, "parse_failures": 0, "request_errors": 0}
+
+    def todo() -> Iterator[dict]:
+        for rec in records:
+            counts["total"] += 1
+            if rec["id"] in done:
+                counts["skipped"] += 1
+                bar.update(1)
+            else:
+                yield rec
+
+    bar = tqdm(total=len(records) if isinstance(records, Sized) else None, desc=run,
+               unit="rec", dynamic_ncols=True)
+    # Opened even with nothing to do: an empty shard's file says that the shard ran.
     with JsonlAppender(cache_path) as out:
-        for start in range(0, len(prepared), batch_size):
-            batch = prepared[start:start + batch_size]
-            gens = backend.generate([conv for _, conv, _ in batch], settings)
-            rows = []
-            for (rec, _, extra), gen in zip(batch, gens, strict=True):
-                if gen.finish_reason == "error":
-                    counts["request_errors"] += 1  # not cached: a rerun asks again
-                    tqdm.write(f"request failed for {rec['id']}: {gen.error}", file=sys.stderr)
-                    continue
-                parsed, error = parse_json_object(gen.text)
-                counts["parse_failures"] += parsed is None
-                rows.append({
-                    "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
-                    "model": backend.model_id, "raw": gen.text, "parsed": parsed,
-                    "parse_error": error, "finish_reason": gen.finish_reason,
-                    "prompt_tokens": gen.prompt_tokens,
-                    "completion_tokens": gen.completion_tokens,
-                    "latency_s": round(gen.latency_s, 4), "batch_size": len(batch),
-                    "created_at": time.time(), **extra,
-                })
-            out.write_many(rows)
-            counts["written"] += len(rows)
-            bar.update(len(batch))
-            bar.set_postfix(parse_fail=counts["parse_failures"])
+        for window in _chunks(todo(), max(1, batch_size) * RENDER_WINDOW_BATCHES):
+            prepared = [(r, *build(r)) for r in window]
+            prepared.sort(key=lambda x: -sum(len(m["content"]) for m in x[1]))
+            for start in range(0, len(prepared), batch_size):
+                batch = prepared[start:start + batch_size]
+                rows = _generate_rows(batch, backend, settings, run, method, counts)
+                out.write_many(rows)
+                counts["written"] += len(rows)
+                bar.update(len(batch))
+                bar.set_postfix(parse_fail=counts["parse_failures"])
     bar.close()
     return counts
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backend,
+                   settings: GenerationSettings, run: str, method: str,
+                   counts: dict[str, int]) -> list[dict]:
+    """One generate call for a batch -> its cache rows (failed requests are counted, not kept:
+    a rerun asks again)."""
+    gens = backend.generate([conv for _, conv, _ in batch], settings)
+    rows = []
+    for (rec, _, extra), gen in zip(batch, gens, strict=True):
+        if gen.finish_reason == "error":
+            counts["request_errors"] += 1
+            tqdm.write(f"request failed for {rec['id']}: {gen.error}", file=sys.stderr)
+            continue
+        parsed, error = parse_json_object(gen.text)
+        counts["parse_failures"] += parsed is None
+        rows.append({
+            "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
+            "model": backend.model_id, "raw": gen.text, "parsed": parsed,
+            "parse_error": error, "finish_reason": gen.finish_reason,
+            "prompt_tokens": gen.prompt_tokens,
+            "completion_tokens": gen.completion_tokens,
+            "latency_s": round(gen.latency_s, 4), "batch_size": len(batch),
+            "created_at": time.time(), **extra,
+        })
+    return rows

@@ -63,9 +63,18 @@ def _unknown_key(key: str, tree: dict, source: str) -> ConfigError:
     return ConfigError(f"Unknown config key '{key}' (from {source}).{hint}")
 
 
+# Keys whose value may be one string or a list of strings (several servers of one model).
+STRING_OR_LIST_KEYS = {"backend.openai.base_url"}
+
+
 def _check_type(key: str, default: Any, value: Any, source: str) -> Any:
     """Keep the type of the default; ints are accepted where floats are expected."""
     if default is None or value is None:
+        return value
+    if key in STRING_OR_LIST_KEYS and isinstance(value, list):
+        if not value or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"Config key '{key}' (from {source}) wants a string or a "
+                              f"non-empty list of strings, got {value!r}.")
         return value
     if isinstance(default, bool) != isinstance(value, bool):
         raise ConfigError(f"Config key '{key}' (from {source}) wants a boolean, got {value!r}.")

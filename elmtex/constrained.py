@@ -66,6 +66,8 @@ def task_json_schema(task: Task, whitespace: str = "spaced") -> dict[str, Any]:
         value: dict[str, Any] = {"type": "string"}
         if guard:
             value["pattern"] = VALUE_PATTERN
+        if f.type == "choice":
+            value = {"type": "string", "enum": list(f.choices)}
         prop = {"type": "array", "items": value} if f.type == "list" else dict(value)
         if f.description:
             prop["description"] = f.description

@@ -347,9 +347,14 @@ def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation
         except ImportError as e:
             raise FinetuneError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt"
                                 ) from e
+        quant: dict[str, Any] = {}
+        if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
+            # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
+            # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
+            quant["bnb_4bit_quant_storage"] = torch.bfloat16
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16)
+            bnb_4bit_compute_dtype=torch.bfloat16, **quant)
         kwargs["dtype"] = torch.bfloat16
         # One whole copy per process: GPU 0, or this process's GPU under `accelerate launch`.
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
@@ -506,6 +511,9 @@ def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) 
         padding_free=ft["padding_free"],
         packing=False,
         use_cpu=not cuda,
+        # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
+        # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
+        ddp_find_unused_parameters=False,
         dataloader_num_workers=0,
         disable_tqdm=False,
     )

@@ -57,7 +57,8 @@ def retriever_start_command(config_file: str | None, overrides: Sequence[str]) -
 
 
 class RetrieverClient:
-    """HTTP client of the retriever service: `health()` and `retrieve(...)`."""
+    """HTTP client of the retriever service: `health()`, `retrieve(...)` (in-context examples)
+    and `passages(...)` (a retrieval-augmented prompt's context)."""
 
     def __init__(self, url: str, timeout_s: float = 30.0,
                  start_command: str = f"python {START_SCRIPT}"):
@@ -105,6 +106,18 @@ class RetrieverClient:
         if not isinstance(examples, list):
             raise RetrieverError(f"the retriever service at {self.url} answered no 'examples'.")
         return examples
+
+    def passages(self, query: str, k: int, rerank_to: int | None = None) -> list[dict]:
+        """Up to k passages of the service's collection nearest to `query`, best first (with
+        `rerank_to`: reranked and cut to that many): dicts with id, title, text, score,
+        rerank_score and dense_rank."""
+        body: dict[str, Any] = {"query": query, "k": int(k)}
+        if rerank_to is not None:
+            body["rerank_to"] = int(rerank_to)
+        passages = self._call("POST", "/passages", body).get("passages")
+        if not isinstance(passages, list):
+            raise RetrieverError(f"the retriever service at {self.url} answered no 'passages'.")
+        return passages
 
 
 # Fields of /health that change while the same index is served: not part of a run's identity.

@@ -11,7 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +65,9 @@ def validate_record(rec: dict, task: Task, where: str) -> dict:
     return rec
 
 
-def read_records(path: str | Path, task: Task) -> list[dict]:
-    """A dataset split, validated; duplicate ids are an error."""
-    records, seen = [], {}
+def iter_records(path: str | Path, task: Task) -> Iterator[dict]:
+    """A dataset split, validated, one record at a time; duplicate ids are an error."""
+    seen: dict[str, int] = {}  # id -> line: a few dozen bytes per record, never the texts
     for lineno, rec in read_jsonl(path):
         where = f"{path}:{lineno}"
         validate_record(rec, task, where)
@@ -73,19 +75,152 @@ def read_records(path: str | Path, task: Task) -> list[dict]:
             first = seen[rec["id"]]
             raise DataError(f"{where}: duplicate id '{rec['id']}' (first on line {first})")
         seen[rec["id"]] = lineno
-        records.append(rec)
-    return records
+        yield rec
+
+
+def read_records(path: str | Path, task: Task) -> list[dict]:
+    """A dataset split, validated; duplicate ids are an error."""
+    return list(iter_records(path, task))
+
+
+def iter_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
+               limit: int | None = None) -> Iterator[dict]:
+    """Records of one split for each language, the first `limit` of each, streamed."""
+    for lang in langs:
+        path = Path(data_dir) / lang / f"{split}.jsonl"
+        yield from islice(iter_records(path, task), limit)
 
 
 def load_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
                limit: int | None = None) -> list[dict]:
     """Records of one split for each language, the first `limit` of each."""
-    out = []
-    for lang in langs:
-        path = Path(data_dir) / lang / f"{split}.jsonl"
-        recs = read_records(path, task)
-        out.extend(recs[:limit] if limit is not None else recs)
-    return out
+    return list(iter_split(data_dir, langs, split, task, limit))
+
+
+class SplitRecords:
+    """The records a caching stage works on, read from disk each time it is iterated (a
+    60,000-record split is never held in memory): `iter_split`, keeping only records whose id
+    passes `keep` (e.g. a shard's `owns`). `len()` counts them with one streaming pass."""
+
+    def __init__(self, data_dir: Path, langs: Iterable[str], split: str, task: Task,
+                 limit: int | None = None, keep: Callable[[str], bool] | None = None):
+        self.data_dir, self.langs, self.split = Path(data_dir), list(langs), split
+        self.task, self.limit, self.keep = task, limit, keep
+        self._len: int | None = None
+
+    def __iter__(self) -> Iterator[dict]:
+        recs = iter_split(self.data_dir, self.langs, self.split, self.task, self.limit)
+        return recs if self.keep is None else (r for r in recs if self.keep(r["id"]))
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = sum(1 for _ in self)
+        return self._len
+
+
+class SplitIndex(Mapping):
+    """The records of a split by id (what `{r["id"]: r for r in load_split(...)}` gives), read
+    from disk on each lookup: only the ids' 64-bit hashes and byte offsets stay in memory (16
+    bytes per record), so a 60,000-record gold split costs about 1 MB instead of its texts.
+
+    Built with one validating pass (`iter_split`'s checks and errors). A lookup seeks to the
+    record's line and parses it; it checks the id, so a hash collision can never return the
+    wrong record (a colliding id is found by a scan instead)."""
+
+    def __init__(self, data_dir: Path, langs: Iterable[str], split: str, task: Task,
+                 limit: int | None = None):
+        import numpy as np
+
+        self.paths = [Path(data_dir) / lang / f"{split}.jsonl" for lang in langs]
+        self.task, self.limit = task, limit
+        hashes, places = array("Q"), array("q")
+        for file_no, path in enumerate(self.paths):
+            for offset, rec in _records_with_offsets(path, task, limit):
+                hashes.append(_id_hash(rec["id"]))
+                places.append(file_no << 48 | offset)  # 2^48 bytes per file is plenty
+        order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable") \
+            if len(hashes) else np.zeros(0, dtype=np.int64)
+        self._hashes = np.frombuffer(hashes, dtype=np.uint64)[order] if len(hashes) else \
+            np.zeros(0, dtype=np.uint64)
+        self._places = np.frombuffer(places, dtype=np.int64)[order] if len(places) else \
+            np.zeros(0, dtype=np.int64)
+
+    def _read(self, place: int) -> dict:
+        with self.paths[place >> 48].open("rb") as fh:
+            fh.seek(place & ((1 << 48) - 1))
+            return json.loads(fh.readline())
+
+    def get(self, key: str, default: Any = None) -> Any:
+        import numpy as np
+
+        h = np.uint64(_id_hash(key))
+        lo = int(np.searchsorted(self._hashes, h, side="left"))
+        hi = int(np.searchsorted(self._hashes, h, side="right"))
+        for i in range(lo, hi):  # almost always one
+            rec = self._read(int(self._places[i]))
+            if rec["id"] == key:
+                return rec
+        return default
+
+    def __getitem__(self, key: str) -> dict:
+        rec = self.get(key)
+        if rec is None:
+            raise KeyError(key)
+        return rec
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __iter__(self) -> Iterator[str]:
+        """The ids, in file order (streamed; nothing is kept)."""
+        for path in self.paths:
+            for _, rec in _records_with_offsets(path, self.task, self.limit):
+                yield rec["id"]
+
+
+def _id_hash(record_id: str) -> int:
+    return int.from_bytes(hashlib.sha256(record_id.encode("utf-8")).digest()[:8], "big")
+
+
+def _records_with_offsets(path: Path, task: Task, limit: int | None) -> Iterator[tuple[int, dict]]:
+    """(byte offset, record) of the first `limit` records of a split file, validated as
+    `iter_records` does (bad JSON and duplicate ids are errors naming the line)."""
+    if not Path(path).exists():
+        raise DataError(f"{path}: file not found")
+    seen: dict[str, int] = {}
+    count = 0
+    offset = 0
+    with Path(path).open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            start, offset = offset, offset + len(raw)
+            if not raw.strip():
+                continue
+            if limit is not None and count >= limit:
+                return
+            rec = _parse_line(path, lineno, raw)
+            where = f"{path}:{lineno}"
+            validate_record(rec, task, where)
+            if rec["id"] in seen:
+                raise DataError(f"{where}: duplicate id '{rec['id']}' (first on line "
+                                f"{seen[rec['id']]})")
+            seen[rec["id"]] = lineno
+            count += 1
+            yield start, rec
+
+
+def _parse_line(path: Path, lineno: int, line: str | bytes) -> dict:
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise DataError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}:{lineno}: not UTF-8 text") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+    return obj
 
 
 def repair_torn_tail(path: Path) -> bool:
@@ -194,6 +329,11 @@ class AtomicJsonlWriter:
 
     def write(self, row: dict) -> None:
         self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def write_line(self, line: str) -> None:
+        """One JSONL line as it is (e.g. copied from another file), newline included."""
+        self._fh.write(line)
         self.count += 1
 
     def __enter__(self) -> AtomicJsonlWriter:

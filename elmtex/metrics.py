@@ -2,11 +2,12 @@
 bootstrap confidence intervals.
 
 `score_records` streams a run's cached rows once, in chunks (BERTScore is batched per chunk),
-and keeps only numbers: per record and category ROUGE, BERTScore, entity counts, N/A flags and
-exact matches (`RunScores`). `summarize` turns those into the report's metrics with seeded
-bootstrap CIs over records; `compare_runs` gives paired-bootstrap differences against a
-baseline run on the records every run has. Memory grows by a few floats per record and field;
-report texts are never held beyond one chunk.
+and keeps only numbers: per record and category ROUGE, BERTScore, optionally sentence BLEU,
+entity counts, N/A flags and exact matches (`RunScores`; a task's choice fields, such as a
+multiple-choice answer, are exact-match fields: accuracy of the parsed choice). `summarize`
+turns those into the report's metrics with seeded bootstrap CIs over records; `compare_runs`
+gives paired-bootstrap differences against a baseline run on the records every run has.
+Memory grows by a few floats per record and field; report texts are never held beyond one chunk.
 
 Policies (config `evaluate.*`, stated in every report):
 - unparseable: `empty` scores an unparseable prediction as empty on every field (default);
@@ -35,6 +36,8 @@ from elmtex import stats
 from elmtex.config import ConfigError
 from elmtex.entities import EntityBackend, MatchCounts, normalise_item
 from elmtex.grounding import EXACT, FUZZY, NONE, NORMALIZED, Grounder
+from elmtex.qa import parse_choice, sentence_bleu
+from elmtex.rowstore import RowStore
 from elmtex.task import Task
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -94,12 +97,12 @@ def _as_text(task: Task, value) -> str:
 
 
 def schema_valid(task: Task, parsed: dict | None) -> bool:
-    """All fields present with the declared type (str, or list of str)."""
+    """All fields present with the declared type (str; list of str; a choice's string)."""
     if parsed is None:
         return False
-    return all(f.name in parsed and (isinstance(parsed[f.name], str) if f.type == "str" else
-               isinstance(parsed[f.name], list)
-               and all(isinstance(x, str) for x in parsed[f.name]))
+    return all(f.name in parsed and (isinstance(parsed[f.name], list)
+                                     and all(isinstance(x, str) for x in parsed[f.name])
+                                     if f.type == "list" else isinstance(parsed[f.name], str))
                for f in task.fields)
 
 
@@ -110,7 +113,7 @@ NAN = float("nan")
 class RunScores:
     """Per-record numbers of one run, in record order (nan = not scored for that record).
 
-    rouge[t], bert: (n, text fields); entity: (n, text fields, 3) tp/fp/fn; na: (n, fields, 2)
+    rouge[t], bert, bleu: (n, text fields); entity: (n, text fields, 3) tp/fp/fn; na: (n, fields, 2)
     gold N/A, predicted N/A; exact: (n, exact fields); parsed: (n,); valid: (n,);
     grounding: (n, fields, 5) item counts exact, normalized, fuzzy, none, and ICL-copied (the
     last nan in a run without retrieved examples). A record left out under `unparseable: skip`
@@ -123,17 +126,22 @@ class RunScores:
     n_gold: int
     has_bert: bool
     has_entities: bool
+    has_bleu: bool = False
+    choice_fields: list[str] = field(default_factory=list)  # exact fields scored as a choice
     ids: list[str] = field(default_factory=list)
     langs: list[str] = field(default_factory=list)
-    parsed: list[float] = field(default_factory=list)
-    valid: list[float] = field(default_factory=list)
-    rouge: dict[str, list[list[float]]] = field(
-        default_factory=lambda: {t: [] for t in ROUGE_TYPES})
-    bert: list[list[float]] = field(default_factory=list)
-    entity: list[list[tuple[float, float, float]]] = field(default_factory=list)
-    na: list[list[tuple[float, float]]] = field(default_factory=list)
-    exact: list[list[float]] = field(default_factory=list)
-    grounding: list[list[tuple[float, ...]]] = field(default_factory=list)
+    # Per-record rows in compact float64 blocks (elmtex.rowstore), not Python lists of floats:
+    # about 1.5 kB per record instead of 5 kB, so 60,000 records fit in under 100 MB.
+    parsed: RowStore = field(default_factory=RowStore)
+    valid: RowStore = field(default_factory=RowStore)
+    rouge: dict[str, RowStore] = field(
+        default_factory=lambda: {t: RowStore() for t in ROUGE_TYPES})
+    bert: RowStore = field(default_factory=RowStore)
+    bleu: RowStore = field(default_factory=RowStore)
+    entity: RowStore = field(default_factory=RowStore)
+    na: RowStore = field(default_factory=RowStore)
+    exact: RowStore = field(default_factory=RowStore)
+    grounding: RowStore = field(default_factory=RowStore)
     finish: Counter = field(default_factory=Counter)
     missing_ids: list[str] = field(default_factory=list)
     has_grounding: bool = False
@@ -160,6 +168,7 @@ class RunScores:
         return {
             **{t: arr(self.rouge[t], (nt,)) for t in ROUGE_TYPES},
             "bert": arr(self.bert, (nt,)) if self.has_bert else None,
+            "bleu": arr(self.bleu, (nt,)) if self.has_bleu else None,
             "entity": arr(self.entity, (nt, 3)) if self.has_entities else None,
             "na": arr(self.na, (nf, 2)),
             "exact": arr(self.exact, (ne,)),
@@ -194,22 +203,26 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                   entity_backend: EntityBackend | None = None, bert=None,
                   on_example: Callable[[dict], None] | None = None, chunk_size: int = 256,
                   progress: Callable[[int], None] | None = None,
-                  grounder: Grounder | None = None) -> RunScores:
+                  grounder: Grounder | None = None, bleu: bool = False) -> RunScores:
     """Score every cached row whose id is in `gold`, streaming in chunks of `chunk_size` rows.
 
     `entity_backend` adds entity counts on the text fields; `bert` (a FieldBertScorer) adds
-    BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy. Fields in
-    `policies.exclude_fields` (age, gender) get exact-match accuracy instead of text metrics.
+    BERTScore F1 on the same (record, field) pairs as ROUGE, under the same N/A policy; `bleu`
+    adds sentence BLEU there too. Fields in `policies.exclude_fields` (age, gender) get
+    exact-match accuracy instead of text metrics, and so do the task's choice fields, whose
+    choice is parsed from the answer (from the raw text when it was no JSON).
     `on_example` receives one per-example dict per record (for per_example.jsonl);
     `progress(k)` is told each time k more rows are done. `grounder` adds the source grounding
     of every predicted item (counts per field; the items' spans in the per-example dicts),
     with the ICL copy check on rows that carry `icl_example_ids`.
     """
     scorer = make_rouge_scorer(stemming)
-    text_fields = [f for f in task.field_names if f not in policies.exclude_fields]
-    exact_fields = [f for f in policies.exclude_fields if f in task.field_names]
+    choice = {f.name: f for f in task.fields if f.type == "choice"}
+    text_fields = [f for f in task.field_names
+                   if f not in policies.exclude_fields and f not in choice]
+    exact_fields = [f for f in task.field_names if f not in text_fields]
     out = RunScores(text_fields, exact_fields, list(task.field_names), len(gold),
-                    bert is not None, entity_backend is not None)
+                    bert is not None, entity_backend is not None, bleu, list(choice))
     out.has_grounding = grounder is not None
     if grounder is not None:
         out.grounding_info = grounder.describe()
@@ -243,6 +256,8 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                     out.rouge[t].append([NAN] * nt)
                 if out.has_bert:
                     out.bert.append([NAN] * nt)
+                if out.has_bleu:
+                    out.bleu.append([NAN] * nt)
                 if out.has_entities:
                     out.entity.append([(NAN, NAN, NAN)] * nt)
                 out.na.append([(NAN, NAN)] * len(out.fields))
@@ -261,7 +276,7 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             per_field: dict[str, dict] = {}
             na_row, exact_row = [], []
             rouge_row = {t: [NAN] * nt for t in ROUGE_TYPES}
-            bert_row = [NAN] * nt
+            bert_row, bleu_row = [NAN] * nt, [NAN] * nt
             entity_row = []
             groundings = {}
             if grounder is not None:
@@ -276,6 +291,13 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                 if grounder is not None:
                     fe["grounding"] = [g.to_json() for g in groundings.get(f, [])]
                 per_field[f] = fe
+                if f in choice:
+                    said = p_val if row.get("parsed") is not None else row.get("raw")
+                    picked = parse_choice(said, choice[f].choices, rec.get("options"))
+                    hit = picked == g_val
+                    exact_row.append(float(hit))
+                    fe.update(choice=picked, exact_match=hit)
+                    continue
                 if f in exact_fields:
                     hit = normalise_item(_as_text(task, g_val)) == \
                         normalise_item(_as_text(task, p_val))
@@ -297,18 +319,22 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                     value = 1.0 if (g_na and p_na) else 0.0
                     for t in ROUGE_TYPES:
                         rouge_row[t][j] = value
-                    bert_row[j] = value
+                    bert_row[j] = bleu_row[j] = value
                 else:
                     g_text, p_text = _as_text(task, g_val), _as_text(task, p_val)
                     s = scorer.score(g_text, p_text)
                     for t in ROUGE_TYPES:
                         rouge_row[t][j] = s[t].fmeasure
+                    if out.has_bleu:
+                        bleu_row[j] = fe["bleu"] = sentence_bleu(p_text, g_text)
                     pending.append((len(out.bert), j, p_text, g_text))
                 fe.update({t: rouge_row[t][j] for t in ROUGE_TYPES})
             for t in ROUGE_TYPES:
                 out.rouge[t].append(rouge_row[t])
             if out.has_bert:
                 out.bert.append(bert_row)
+            if out.has_bleu:
+                out.bleu.append(bleu_row)
             if out.has_entities:
                 out.entity.append(entity_row)
             out.na.append(na_row)
@@ -432,6 +458,9 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
             if a["bert"] is not None:
                 entry["bertscore_f1"] = _mean(a["bert"][:, j])
                 ci["bertscore_f1"] = _ci(stats.bootstrap_mean_ci(a["bert"][:, j], **boot))
+            if a["bleu"] is not None:
+                entry["bleu"] = _mean(a["bleu"][:, j])
+                ci["bleu"] = _ci(stats.bootstrap_mean_ci(a["bleu"][:, j], **boot))
             if a["entity"] is not None:
                 entry["entity"] = _counts_dict(a["entity"][:, j, :])
                 ci["entity_f1"] = _ci(stats.bootstrap_counts_f1_ci(a["entity"][:, j, :],
@@ -447,6 +476,8 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     overall: dict[str, Any] = {t: headline[t]["value"] for t in ROUGE_TYPES}
     if a["bert"] is not None:
         overall["bertscore_f1"] = headline["bertscore_f1"]["value"]
+    if a["bleu"] is not None:
+        overall["bleu"] = headline["bleu"]["value"]
     if a["entity"] is not None:
         overall["entity_micro"] = _counts_dict(a["entity"].reshape(-1, 3))
         overall["entity_macro_f1"] = headline["entity_macro_f1"]["value"]
@@ -507,6 +538,9 @@ def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple]:
     if a["bert"] is not None:
         specs["bertscore_f1"] = ("BERTScore F1 (macro)", a["bert"], stats.bootstrap_macro_ci,
                                  stats.paired_bootstrap_macro_diff)
+    if a["bleu"] is not None:
+        specs["bleu"] = ("sentence BLEU (macro)", a["bleu"], stats.bootstrap_macro_ci,
+                         stats.paired_bootstrap_macro_diff)
     if a["entity"] is not None:
         summed = a["entity"].sum(axis=1)  # nan rows (skipped records) stay nan
         specs["entity_micro_f1"] = ("entity F1 (micro)", summed, stats.bootstrap_counts_f1_ci,
@@ -517,7 +551,9 @@ def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple]:
     specs["na_f1"] = ("N/A agreement F1", _na_counts(a["na"]).sum(axis=1),
                       stats.bootstrap_counts_f1_ci, stats.paired_bootstrap_counts_f1_diff)
     for i, f in enumerate(scores.exact_fields):
-        specs[f"exact_{f}"] = (f"{f} exact match", a["exact"][:, i], stats.bootstrap_mean_ci,
+        # A choice field (never in the policy's exclude_fields list) is scored by accuracy.
+        label = f"{f} accuracy" if f in scores.choice_fields else f"{f} exact match"
+        specs[f"exact_{f}"] = (label, a["exact"][:, i], stats.bootstrap_mean_ci,
                                stats.paired_bootstrap_diff)
     if a["grounding"] is not None:
         # Over the text categories (age and gender are normalised values, not spans).
@@ -535,7 +571,8 @@ def _headline(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
 
 
 # Per-category metrics compared between runs: name -> (array key, kind)
-_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "entity_f1": "entity"}
+_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "bleu": "bleu",
+                     "entity_f1": "entity"}
 # Grounding shares with a CI per category (every field, age and gender included).
 _CATEGORY_SHARES = ("grounded_exact", "ungrounded")
 
@@ -682,6 +719,29 @@ def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
                     for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)}
             out[name] = entry
         yield {"id": rid, "lang": first.langs[k], "runs": out}
+
+
+def per_record_metrics(scores: RunScores) -> dict[str, np.ndarray]:
+    """One number per record and automatic metric (mean over the record's scored text fields;
+    accuracy or exact match per exact field), nan where nothing was scored: what the LLM
+    judge's scores are correlated with."""
+    a = scores.arrays()
+
+    def row_mean(x: np.ndarray) -> np.ndarray:
+        n = (~np.isnan(x)).sum(axis=1)
+        return np.where(n > 0, np.nansum(x, axis=1) / np.maximum(n, 1), np.nan)
+
+    out = {}
+    if scores.text_fields:
+        out["ROUGE-L"] = row_mean(a["rougeL"])
+        if a["bleu"] is not None:
+            out["BLEU"] = row_mean(a["bleu"])
+        if a["bert"] is not None:
+            out["BERTScore F1"] = row_mean(a["bert"])
+    for i, f in enumerate(scores.exact_fields):
+        out[f"{f} {'accuracy' if f in scores.choice_fields else 'exact match'}"] = \
+            a["exact"][:, i]
+    return out
 
 
 def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policies: Policies,

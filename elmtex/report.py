@@ -55,11 +55,13 @@ def category_rows(metrics: dict) -> list[dict]:
         ci = m.get("ci", {})
         row = {"category": f, **{t: m.get(t) for t in ROUGE_TYPES},
                "bertscore_f1": m.get("bertscore_f1"),
+               **({"bleu": m.get("bleu")} if "bleu" in metrics["overall"] else {}),
                "entity_precision": ent.get("precision"), "entity_recall": ent.get("recall"),
                "entity_f1": ent.get("f1"), "exact_match": m.get("exact_match"),
                "n_scored": m.get("n_scored"),
                **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")}}
-        for k in (*ROUGE_TYPES, "bertscore_f1", "entity_f1", "exact_match"):
+        for k in (*ROUGE_TYPES, "bertscore_f1", *(["bleu"] if "bleu" in row else []),
+                  "entity_f1", "exact_match"):
             row[f"{k}_low"] = ci.get(k, {}).get("low")
             row[f"{k}_high"] = ci.get(k, {}).get("high")
         rows.append(row)
@@ -134,9 +136,28 @@ def grounding_lines(metrics: dict) -> list[str]:
     return lines
 
 
+def judge_lines(judge: dict) -> list[str]:
+    """The LLM-as-judge section of one run: mean score, score counts, and the rank agreement
+    of the judge with each automatic metric."""
+    dist = " · ".join(f"{k}: {v}" for k, v in judge["score_counts"].items())
+    lines = ["#### LLM as judge", "",
+             f"judge {judge['judge_model']} (cache {judge['cache']}) · judged "
+             f"{judge['n_judged']}/{judge['n_records']} answers · no valid score "
+             f"{judge['n_invalid']} · mean score {ci_cell(judge['mean_score'])} · "
+             f"scores {dist}", "",
+             "| automatic metric (per record) | n | Spearman rho | p | Kendall tau-b | p |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, a in judge["agreement"].items():
+        lines.append(f"| {name} | {a['n']} | {_fmt(a['spearman'])} | {_fmt(a['spearman_p'])} "
+                     f"| {_fmt(a['kendall'])} | {_fmt(a['kendall_p'])} |")
+    return lines
+
+
 def markdown_table(metrics: dict, run: str) -> str:
     """report.md of one run: headline metrics with CIs, then the per-category table."""
     o = metrics["overall"]
+    bleu = "bleu" in o  # a column only where the config asked for BLEU (evaluate.bleu)
+    head = [*HEAD[:4], *(["BLEU [95% CI]"] if bleu else []), *HEAD[4:]]
     lines = [
         f"### {run}", "",
         f"records {metrics['n_records']}/{metrics['n_gold']} · "
@@ -145,14 +166,15 @@ def markdown_table(metrics: dict, run: str) -> str:
         f"skipped {metrics['skipped_unparseable']} · "
         f"finish reasons {metrics['finish_reasons']}", "",
         *headline_lines(metrics), "",
-        "| category | " + " | ".join(HEAD) + " |",
-        "|---|" + "---:|" * len(HEAD),
+        "| category | " + " | ".join(head) + " |",
+        "|---|" + "---:|" * len(head),
     ]
     for f, m in metrics["per_category"].items():
         ent, ci = m.get("entity") or {}, m.get("ci", {})
         cells = [_fmt(m.get("rouge1")), _fmt(m.get("rouge2")),
                  _with_ci(m.get("rougeL"), ci.get("rougeL")),
                  _with_ci(m.get("bertscore_f1"), ci.get("bertscore_f1")),
+                 *([_with_ci(m.get("bleu"), ci.get("bleu"))] if bleu else []),
                  _fmt(ent.get("precision")), _fmt(ent.get("recall")),
                  _with_ci(ent.get("f1"), ci.get("entity_f1")),
                  _with_ci(m.get("exact_match"), ci.get("exact_match")),
@@ -161,11 +183,14 @@ def markdown_table(metrics: dict, run: str) -> str:
         lines.append(f"| {f} | " + " | ".join(cells) + " |")
     em = o.get("entity_micro") or {}
     cells = [_fmt(o["rouge1"]), _fmt(o["rouge2"]), _fmt(o["rougeL"]),
-             _fmt(o.get("bertscore_f1")), _fmt(em.get("precision")), _fmt(em.get("recall")),
+             _fmt(o.get("bertscore_f1")), *([_fmt(o["bleu"])] if bleu else []),
+             _fmt(em.get("precision")), _fmt(em.get("recall")),
              _fmt(em.get("f1")), "", "", _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
     lines.append("| **overall** | " + " | ".join(f"**{c}**" if c else "" for c in cells) + " |")
     if metrics.get("grounding"):
         lines += ["", *grounding_lines(metrics)]
+    if metrics.get("judge"):
+        lines += ["", *judge_lines(metrics["judge"])]
     lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 

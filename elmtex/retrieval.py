@@ -1,4 +1,6 @@
-"""In-context example retrieval: embed the training split, search it per language, serve it.
+"""In-context example retrieval: embed the training split, search it per language, serve it;
+and, when ``retriever.passages.path`` names a passage collection, a second index over it for
+retrieval-augmented prompts (``POST /passages``), optionally reranked to fewer passages.
 
 ``icl_retriever_app.py`` is the thin script; everything it needs lives here.
 
@@ -40,12 +42,14 @@ import numpy as np
 from elmtex.config import UserError, resolve_path
 from elmtex.io import atomic_write, json_sha256, load_split, write_json
 from elmtex.local_models import MINILM, packaged_minilm
+from elmtex.qa import load_passages, make_reranker, passage_text, rerank
 from elmtex.task import Task
 
 OFFLINE_MODEL = MINILM
 INDEX_TYPES = ("flat", "ivf")
 DTYPES = ("float32", "bfloat16", "float16")
 REQUEST_KEYS = {"report", "k", "lang", "exclude_ids"}
+PASSAGE_REQUEST_KEYS = {"query", "k", "rerank_to"}
 # Files of a model folder that do not change what the torch backend computes.
 _IGNORED_MODEL_FILES = {"README.md", ".gitattributes"}
 _IGNORED_MODEL_DIRS = {"onnx", "openvino", ".git", ".cache"}
@@ -303,7 +307,7 @@ class LanguageIndex:
     records: list[dict]
     index: Any
     settings: dict[str, Any]
-    input_key: str
+    input_key: str  # the key of the text that was embedded
     fingerprint: str = ""  # of the index: records, model files, passage prefix, build settings
     position_of_id: dict[str, int] = field(init=False)
     positions_of_text: dict[str, list[int]] = field(init=False)
@@ -351,9 +355,11 @@ class Retriever:
     """One embedding model and one index per language, built or reused at start."""
 
     def __init__(self, embedder: Embedder, indexes: dict[str, LanguageIndex], task: Task,
-                 index_kind: str, split: str):
+                 index_kind: str, split: str, passages: LanguageIndex | None = None,
+                 reranker: Any = None):
         self.embedder, self.indexes, self.task = embedder, indexes, task
         self.index_kind, self.split = index_kind, split
+        self.passages, self.reranker = passages, reranker
 
     @classmethod
     def from_config(cls, cfg: dict, task: Task, log: Callable[[str], None] = _log,
@@ -383,9 +389,20 @@ class Retriever:
             if not records:
                 raise RetrieverError(f"{data_dir / lang / (rc['split'] + '.jsonl')} holds no "
                                      f"records to index")
-            indexes[lang] = _open_language(lang, records, task, embedder, identity,
+            indexes[lang] = _open_language(lang, records, task.input_key, embedder, identity,
                                            rc["index"], index_dir / lang, log)
-        return cls(embedder, indexes, task, rc["index"]["type"], rc["split"])
+        passages, reranker = None, None
+        pc = rc["passages"]
+        if pc["path"]:
+            path = resolve_path(pc["path"])
+            collection = [dict(p, _text=passage_text(p)) for p in load_passages(path)]
+            log(f"passages: {len(collection)} from {path}")
+            passages = _open_language("passages", collection, "_text", embedder, identity,
+                                      rc["index"], index_dir / "passages", log)
+            reranker = make_reranker(pc["reranker"], [p["_text"] for p in collection],
+                                     pc["reranker_model"], rc["device"])
+        return cls(embedder, indexes, task, rc["index"]["type"], rc["split"], passages,
+                   reranker)
 
     def health(self) -> dict[str, Any]:
         settings = {lang: ix.settings for lang, ix in self.indexes.items()}
@@ -406,6 +423,10 @@ class Retriever:
             "index": index,
             # Changes whenever the served examples could: clients may record it with a run.
             "fingerprints": {lang: ix.fingerprint for lang, ix in self.indexes.items()},
+            "passages": None if self.passages is None else {
+                "count": self.passages.index.ntotal, "fingerprint": self.passages.fingerprint,
+                "reranker": getattr(self.reranker, "name", None),
+                "reranker_model": getattr(self.reranker, "model_name", None)},
         }
 
     def retrieve(self, report: str, k: int, lang: str, exclude_ids: Sequence[str] = ()
@@ -426,12 +447,45 @@ class Retriever:
                            "search_ms": round((t2 - t1) * 1000, 3)}}
 
 
-def _open_language(lang: str, records: list[dict], task: Task, embedder: Embedder,
+    def retrieve_passages(self, query: str, k: int, rerank_to: int | None = None
+                          ) -> dict[str, Any]:
+        """The k passages nearest to `query`, best first; with `rerank_to`, those k reranked
+        and cut to the best `rerank_to`."""
+        if self.passages is None:
+            raise RequestError("this service has no passage collection "
+                               "(start it with retriever.passages.path set)")
+        if rerank_to is not None and self.reranker is None:
+            raise RequestError("'rerank_to' given, but this service has no reranker "
+                               "(retriever.passages.reranker is none)")
+        ix = self.passages
+        t0 = time.perf_counter()
+        query_vec, waited = self.embedder.embed_query(query)
+        t1 = time.perf_counter()
+        hits = ix.search(query_vec, k, set())
+        t2 = time.perf_counter()
+        if rerank_to is not None:
+            ranked = rerank(hits, self.reranker.scores(query, [p for p, _ in hits]), rerank_to)
+        else:
+            ranked = [(p, score, None) for p, score in hits]
+        t3 = time.perf_counter()
+        dense_rank = {p: i + 1 for i, (p, _) in enumerate(hits)}
+        passages = [{"id": ix.records[p]["id"], "title": ix.records[p].get("title"),
+                     "text": ix.records[p]["text"], "score": score,
+                     "rerank_score": rerank_score, "dense_rank": dense_rank[p]}
+                    for p, score, rerank_score in ranked]
+        return {"passages": passages,
+                "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
+                           "queue_ms": round(waited * 1000, 3),
+                           "search_ms": round((t2 - t1) * 1000, 3),
+                           "rerank_ms": round((t3 - t2) * 1000, 3)}}
+
+
+def _open_language(lang: str, records: list[dict], text_key: str, embedder: Embedder,
                    identity: dict, index_cfg: dict, folder: Path,
                    log: Callable[[str], None]) -> LanguageIndex:
     """Reuse the stored embeddings and index whose fingerprints match, build what is missing,
     and remove the stale files of earlier settings."""
-    texts = [r[task.input_key] for r in records]
+    texts = [r[text_key] for r in records]
     ids = [r["id"] for r in records]
     emb_fp = embedding_fingerprint(records_digest(ids, texts), identity, embedder.passage_prefix)
     settings, note = effective_index_settings(index_cfg["type"], index_cfg["nlist"],
@@ -481,7 +535,7 @@ def _open_language(lang: str, records: list[dict], task: Task, embedder: Embedde
     for stale in folder.iterdir():
         if stale.suffix in (".npy", ".faiss") and stale not in (emb_path, ix_path):
             stale.unlink(missing_ok=True)
-    return LanguageIndex(lang, records, index, settings, task.input_key, ix_fp)
+    return LanguageIndex(lang, records, index, settings, text_key, ix_fp)
 
 
 def _read_vectors(path: Path, n: int, dim: int, log: Callable[[str], None]) -> np.ndarray | None:
@@ -550,6 +604,31 @@ def parse_request(payload: Any, langs: Iterable[str], max_k: int
     return report, k, lang, exclude
 
 
+def parse_passage_request(payload: Any, max_k: int) -> tuple[str, int, int | None]:
+    """(query, k, rerank_to) from a decoded /passages request body, or a RequestError."""
+    if not isinstance(payload, dict):
+        raise RequestError(f"the body must be a JSON object, got {_json_type(payload)}")
+    unknown = sorted(set(payload) - PASSAGE_REQUEST_KEYS)
+    if unknown:
+        raise RequestError(f"unknown key(s) {unknown}; allowed: {sorted(PASSAGE_REQUEST_KEYS)}")
+    for key in ("query", "k"):
+        if key not in payload:
+            raise RequestError(f"'{key}' is missing")
+    query, k, rerank_to = payload["query"], payload["k"], payload.get("rerank_to")
+    if not isinstance(query, str) or not query.strip():
+        raise RequestError("'query' must be a non-empty string")
+    for name, value in (("k", k), ("rerank_to", rerank_to)):
+        if value is None and name == "rerank_to":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise RequestError(f"'{name}' must be an integer, got {_json_type(value)}")
+    if not 1 <= k <= max_k:
+        raise RequestError(f"'k' must be between 1 and {max_k}, got {k}")
+    if rerank_to is not None and not 1 <= rerank_to <= k:
+        raise RequestError(f"'rerank_to' must be between 1 and k ({k}), got {rerank_to}")
+    return query, k, rerank_to
+
+
 def _json_type(value: Any) -> str:
     names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
              float: "number", type(None): "null"}
@@ -558,7 +637,8 @@ def _json_type(value: Any) -> str:
 
 def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
                torch_threads: int | None = 1):
-    """The Flask app: GET /health, POST /retrieve; every error is JSON {"error": message}.
+    """The Flask app: GET /health, POST /retrieve, POST /passages; every error is JSON
+    {"error": message}.
 
     Thread settings for serving one query at a time: on busy cores an OpenMP team waits for
     its slowest thread at every operation, so single-query work runs faster on one thread.
@@ -598,6 +678,20 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     @app.get("/health")
     def health():
         return retriever.health()
+
+    @app.post("/passages")
+    def passages():
+        body = request.get_data(cache=False)
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            return error(400, f"the body is not valid JSON: {e}")
+        try:
+            query, k, rerank_to = parse_passage_request(payload, max_k)
+            result = retriever.retrieve_passages(query, k, rerank_to)
+        except RequestError as e:
+            return error(400, str(e))
+        return app.json.response(result)
 
     @app.post("/retrieve")
     def retrieve():

@@ -3,7 +3,8 @@
 Rules (the same in every function):
 - The unit of resampling is the RECORD: n records are drawn with replacement, n_boot times,
   from `numpy.random.default_rng(seed)` through `resample_indices` (one (n_boot, n) index
-  matrix), so a seed gives the same resamples in the generic and the vectorised functions.
+  matrix; the vectorised functions draw the same matrix block by block), so a seed gives the
+  same resamples in the generic and the vectorised functions.
 - Missing records are dropped BEFORE resampling: None in `bootstrap_ci`, nan in the numpy
   functions; in paired comparisons a record missing in either run is dropped from both. `n`
   is the number of records that remain.
@@ -53,6 +54,23 @@ def resample_indices(n: int, n_boot: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n, size=(int(n_boot), n))
 
 
+class _Resamples:
+    """`resample_indices(n, n_boot, seed)`, drawn block by block when used and never held
+    whole: 1,000 resamples of 60,000 records would be 480 MB of indices. Successive draws from
+    one generator give the same numbers as one big draw, so the resamples are the same."""
+
+    def __init__(self, n: int, n_boot: int, seed: int):
+        self.shape = (int(n_boot), int(n))
+        self.seed = seed
+
+    def blocks(self, per_record: int):
+        """(rows, index block) in order, each block of at most _BLOCK_ELEMENTS values."""
+        n_boot, n = self.shape
+        rng = np.random.default_rng(self.seed)  # afresh per pass: paired runs get the same
+        for rows in _blocks(n_boot, n * per_record):
+            yield rows, rng.integers(0, n, size=(rows.stop - rows.start, n))
+
+
 def _interval(boot: np.ndarray, alpha: float) -> tuple[float | None, float | None]:
     boot = boot[~np.isnan(boot)]
     if boot.size == 0:
@@ -100,7 +118,7 @@ def _as_values(values) -> np.ndarray:
     return v[~np.isnan(v)]
 
 
-def _boot_means(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _boot_means(values: np.ndarray, idx: _Resamples) -> np.ndarray:
     return _resampled(lambda x: x.mean(axis=1), values, idx)
 
 
@@ -111,7 +129,7 @@ def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float
     v = _as_values(values)
     if v.size == 0:
         return _none_ci(0)
-    boot = _boot_means(v, resample_indices(v.size, n_boot, seed))
+    boot = _boot_means(v, _Resamples(v.size, n_boot, seed))
     low, high = _interval(boot, alpha)
     return {"value": float(v.mean()), "low": low, "high": high, "n": int(v.size)}
 
@@ -134,7 +152,7 @@ def _f1(summed: np.ndarray) -> np.ndarray:
                         np.nan)
 
 
-def _boot_f1(counts: np.ndarray, idx: np.ndarray) -> np.ndarray:
+def _boot_f1(counts: np.ndarray, idx: _Resamples) -> np.ndarray:
     return _resampled(lambda x: _f1(x.sum(axis=1)), counts, idx)
 
 
@@ -151,7 +169,7 @@ def bootstrap_counts_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: 
     value = float(_f1(c.sum(axis=0)))
     if np.isnan(value):
         return _none_ci(n)
-    low, high = _interval(_boot_f1(c, resample_indices(n, n_boot, seed)), alpha)
+    low, high = _interval(_boot_f1(c, _Resamples(n, n_boot, seed)), alpha)
     return {"value": value, "low": low, "high": high, "n": n}
 
 
@@ -183,7 +201,7 @@ def paired_bootstrap_diff(a, b, n_boot: int = 1000, seed: int = 1234, alpha: flo
     diff = float(b.mean() - a.mean())
     # The mean of per-record differences is the difference of the means on every resample;
     # using it makes identical runs give exactly 0.
-    boot = _boot_means(b - a, resample_indices(n, n_boot, seed))
+    boot = _boot_means(b - a, _Resamples(n, n_boot, seed))
     low, high = _interval(boot, alpha)
     return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
 
@@ -203,7 +221,7 @@ def paired_bootstrap_counts_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed
     diff = float(_f1(cb.sum(axis=0)) - _f1(ca.sum(axis=0)))
     if np.isnan(diff):
         return _none_diff(n)
-    idx = resample_indices(n, n_boot, seed)
+    idx = _Resamples(n, n_boot, seed)
     boot = _boot_f1(cb, idx) - _boot_f1(ca, idx)
     low, high = _interval(boot, alpha)
     return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
@@ -235,12 +253,12 @@ def _nanmean_rows(m: np.ndarray) -> np.ndarray:
 
 
 def _resampled(stat: Callable[[np.ndarray], np.ndarray], data: np.ndarray,
-               idx: np.ndarray) -> np.ndarray:
+               idx: _Resamples) -> np.ndarray:
     """stat over every resample, in blocks; `data` has the records on axis 0."""
     out = np.empty(idx.shape[0])
     per_record = max(1, int(np.prod(data.shape[1:])))
-    for rows in _blocks(idx.shape[0], data.shape[0] * per_record):
-        out[rows] = stat(data[idx[rows]])
+    for rows, block in idx.blocks(per_record):
+        out[rows] = stat(data[block])
     return out
 
 
@@ -258,7 +276,7 @@ def _macro_ci(data: np.ndarray, stat, n_boot: int, seed: int, alpha: float) -> d
     value = float(stat(data[None])[0])
     if np.isnan(value):
         return _none_ci(n)
-    low, high = _interval(_resampled(stat, data, resample_indices(n, n_boot, seed)), alpha)
+    low, high = _interval(_resampled(stat, data, _Resamples(n, n_boot, seed)), alpha)
     return {"value": value, "low": low, "high": high, "n": n}
 
 
@@ -276,7 +294,7 @@ def _macro_diff(a: np.ndarray, b: np.ndarray, stat, n_boot: int, seed: int, alph
     diff = float(stat(b[None])[0] - stat(a[None])[0])
     if np.isnan(diff):
         return _none_diff(n)
-    idx = resample_indices(n, n_boot, seed)
+    idx = _Resamples(n, n_boot, seed)
     boot = _resampled(stat, b, idx) - _resampled(stat, a, idx)
     low, high = _interval(boot, alpha)
     return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}

@@ -1,8 +1,10 @@
 """The task schema, read from a YAML file (configs/tasks/*.yaml), never hard-coded.
 
-A field is `str` (several items joined with the task's separator, absent = the N/A value) or
-`list` (a JSON list of strings, absent = []). The schema renders the prompt's skeleton,
-validates gold records and coerces model output into the declared shape.
+A field is `str` (several items joined with the task's separator, absent = the N/A value),
+`list` (a JSON list of strings, absent = []) or `choice` (one of the field's `choices`, such as
+the letter of a multiple-choice answer; scored by accuracy, the choice parsed robustly from what
+the model wrote). The schema renders the prompt's skeleton, validates gold records and coerces
+model output into the declared shape.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 from elmtex.config import ConfigError, load_yaml, resolve_path
 
-FIELD_TYPES = ("str", "list")
+FIELD_TYPES = ("str", "list", "choice")
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Field:
     name: str
     type: str = "str"
     description: str = ""
+    choices: tuple[str, ...] = ()  # a choice field's allowed values
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,10 @@ class Task:
     @property
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    @property
+    def choice_fields(self) -> list[str]:
+        return [f.name for f in self.fields if f.type == "choice"]
 
     def skeleton(self) -> dict[str, Any]:
         """The empty answer object the prompt ends with."""
@@ -80,6 +87,8 @@ class Task:
             v = summary[f.name]
             if f.type == "str" and not isinstance(v, str):
                 problems.append(f"field '{f.name}' must be a string, got {type(v).__name__}")
+            if f.type == "choice" and v not in f.choices:
+                problems.append(f"field '{f.name}' must be one of {list(f.choices)}, got {v!r}")
             if f.type == "list" and not (
                 isinstance(v, list) and all(isinstance(x, str) for x in v)
             ):
@@ -127,7 +136,8 @@ def load_task(path: str | Path) -> Task:
     raw = load_yaml(p)
     try:
         fields = tuple(
-            Field(name=f["name"], type=f.get("type", "str"), description=f.get("description", ""))
+            Field(name=f["name"], type=f.get("type", "str"), description=f.get("description", ""),
+                  choices=tuple(str(c) for c in f.get("choices") or ()))
             for f in raw["fields"]
         )
         task = Task(
@@ -146,6 +156,10 @@ def load_task(path: str | Path) -> Task:
     bad = [f.name for f in task.fields if f.type not in FIELD_TYPES]
     if bad:
         raise ConfigError(f"Task file {p}: fields {bad} have a type other than {FIELD_TYPES}.")
+    for f in task.fields:
+        if (f.type == "choice") != bool(f.choices):
+            raise ConfigError(f"Task file {p}: field '{f.name}': a field has `choices` if and only "
+                              "if its type is choice.")
     names = task.field_names
     if len(set(names)) != len(names) or not names:
         raise ConfigError(f"Task file {p}: field names must be unique and non-empty.")

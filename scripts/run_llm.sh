@@ -1,14 +1,45 @@
 #!/usr/bin/env bash
-# Serve a model with vLLM's OpenAI-compatible server on 127.0.0.1:8000 (GPU box).
-#   bash scripts/run_llm.sh meta-llama/Llama-3.1-8B-Instruct [extra vllm serve args]
-# Then point the `openai` backend at it (configs/experiments/openai_server_naive.yaml).
-# Environment: PORT (8000), TP (tensor parallel size, 1), MAX_MODEL_LEN (15360, as the study).
+# Serve a model with vLLM's OpenAI-compatible server (GPU box), sized by the config's
+# backend.vllm section: tensor / pipeline / data parallel sizes, executor backend, maximum model
+# length, GPU memory share (plus model.dtype and generation.seed).
+#
+#   bash scripts/run_llm.sh [--config FILE] [--set KEY=VALUE ...] [MODEL] [vllm serve args...]
+#
+#   bash scripts/run_llm.sh meta-llama/Llama-3.1-8B-Instruct                 # 1 GPU
+#   bash scripts/run_llm.sh --set backend.vllm.tensor_parallel_size=2 meta-llama/Llama-3.1-8B-Instruct
+#   bash scripts/run_llm.sh --config configs/experiments/gpu_llama31_8b_naive.yaml   # its model
+#   bash scripts/run_llm.sh --set backend.vllm.data_parallel_size=4 MODEL    # 4 replicas, 1 URL
+#
+# MODEL defaults to model.name_or_path; it is served under that name (--served-model-name), the
+# name the openai backend sends (configs/experiments/openai_server_naive.yaml). Arguments after
+# MODEL go to `vllm serve` as they are (they win over the config's). Environment: HOST
+# (127.0.0.1; 0.0.0.0 to serve other machines), PORT (8000), PYTHON (the one that runs the
+# config helper: .venv/bin/python if there is one, else python), VLLM (vllm), TP / PP / DP / MAX_MODEL_LEN (override the config, as before),
+# DRY_RUN=1 (print the command instead of running it).
+# Several nodes: start a Ray cluster first and set backend.vllm.distributed_executor_backend=ray
+# (README, "Scaling up").
 set -euo pipefail
-model="${1:?usage: run_llm.sh MODEL [vllm serve args...]}"
-shift
-exec vllm serve "$model" \
-  --host 127.0.0.1 --port "${PORT:-8000}" \
-  --tensor-parallel-size "${TP:-1}" \
-  --max-model-len "${MAX_MODEL_LEN:-15360}" \
-  --dtype bfloat16 --seed 1234 \
-  "$@"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+config_args=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --config|--set) config_args+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+    *) break ;;
+  esac
+done
+model_args=()
+if [[ $# -gt 0 && "$1" != -* ]]; then model_args=(--model "$1"); shift; fi
+[[ -n "${TP:-}" ]] && config_args+=(--set "backend.vllm.tensor_parallel_size=$TP")
+[[ -n "${PP:-}" ]] && config_args+=(--set "backend.vllm.pipeline_parallel_size=$PP")
+[[ -n "${DP:-}" ]] && config_args+=(--set "backend.vllm.data_parallel_size=$DP")
+[[ -n "${MAX_MODEL_LEN:-}" ]] && config_args+=(--set "backend.vllm.max_model_len=$MAX_MODEL_LEN")
+
+# One argument per line: the model, then the flags (a config error stops here, in one line).
+python="${PYTHON:-python}"
+[[ -z "${PYTHON:-}" && -x "$here/../.venv/bin/python" ]] && python="$here/../.venv/bin/python"
+mapfile -t serve_args < <("$python" "$here/vllm_serve_args.py" \
+  ${config_args[@]+"${config_args[@]}"} ${model_args[@]+"${model_args[@]}"} || echo "__failed__")
+if [[ "${serve_args[-1]:-__failed__}" == "__failed__" ]]; then exit 1; fi
+cmd=("${VLLM:-vllm}" serve "${serve_args[@]}" --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@")
+if [[ -n "${DRY_RUN:-}" ]]; then printf '%q ' "${cmd[@]}"; echo; exit 0; fi
+exec "${cmd[@]}"

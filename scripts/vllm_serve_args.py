@@ -1,0 +1,37 @@
+"""Print the `vllm serve` command line a config asks for, one argument per line (for run_llm.sh).
+
+    python scripts/vllm_serve_args.py [--config FILE] [--set key=value ...] [--model MODEL]
+
+First line: the model (a prepared local name resolves to its folder under models/); then the
+flags from backend.vllm (tensor, pipeline and data parallel sizes, executor backend, maximum
+model length, GPU memory share), model.dtype and generation.seed, and --served-model-name
+model.name_or_path, the name the openai backend asks for by default.
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from elmtex.config import add_config_args, config_from_args
+from elmtex.local_models import resolve_model_path
+
+parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
+parser.add_argument("--model", help="serve this model instead of model.name_or_path")
+args = parser.parse_args()
+cfg = config_from_args(args, show=False)
+v = cfg["backend"]["vllm"]
+name = args.model or cfg["model"]["name_or_path"]
+argv = [resolve_model_path(name, cfg["model"]["models_dir"]),
+        "--served-model-name", str(name),
+        "--tensor-parallel-size", str(v["tensor_parallel_size"]),
+        "--pipeline-parallel-size", str(v["pipeline_parallel_size"]),
+        "--data-parallel-size", str(v["data_parallel_size"]),
+        "--max-model-len", str(v["max_model_len"]),
+        "--gpu-memory-utilization", str(v["gpu_memory_utilization"]),
+        "--dtype", str(cfg["model"]["dtype"]),
+        "--seed", str(cfg["generation"]["seed"])]
+if v["distributed_executor_backend"]:
+    argv += ["--distributed-executor-backend", str(v["distributed_executor_backend"])]
+print("\n".join(argv))
