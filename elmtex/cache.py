@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import UTC, datetime
 from importlib import metadata
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from elmtex.backends import Backend, Conversation, GenerationSettings
 from elmtex.config import UserError, resolve_path
 from elmtex.io import (
     JsonlAppender,
+    chunks,
     json_sha256,
     read_json,
     read_jsonl,
@@ -219,7 +219,7 @@ def cache_responses(
                unit="rec", dynamic_ncols=True)
     # Opened even with nothing to do: an empty shard's file says that the shard ran.
     with JsonlAppender(cache_path) as out:
-        for window in _chunks(todo(), max(1, batch_size) * RENDER_WINDOW_BATCHES):
+        for window in chunks(todo(), max(1, batch_size) * RENDER_WINDOW_BATCHES):
             prepared = [(r, *build(r)) for r in window]
             prepared.sort(key=lambda x: -sum(len(m["content"]) for m in x[1]))
             for start in range(0, len(prepared), batch_size):
@@ -231,12 +231,6 @@ def cache_responses(
                 bar.set_postfix(parse_fail=counts["parse_failures"])
     bar.close()
     return counts
-
-
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk
 
 
 def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backend,

@@ -91,6 +91,13 @@ def iter_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
         yield from islice(iter_records(path, task), limit)
 
 
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of up to `size` consecutive items, streamed."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def load_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
                limit: int | None = None) -> list[dict]:
     """Records of one split for each language, the first `limit` of each."""
@@ -136,14 +143,12 @@ class SplitIndex(Mapping):
         hashes, places = array("Q"), array("q")
         for file_no, path in enumerate(self.paths):
             for offset, rec in _records_with_offsets(path, task, limit):
-                hashes.append(_id_hash(rec["id"]))
+                hashes.append(id_hash(rec["id"]))
                 places.append(file_no << 48 | offset)  # 2^48 bytes per file is plenty
-        order = np.argsort(np.frombuffer(hashes, dtype=np.uint64), kind="stable") \
-            if len(hashes) else np.zeros(0, dtype=np.int64)
-        self._hashes = np.frombuffer(hashes, dtype=np.uint64)[order] if len(hashes) else \
-            np.zeros(0, dtype=np.uint64)
-        self._places = np.frombuffer(places, dtype=np.int64)[order] if len(places) else \
-            np.zeros(0, dtype=np.int64)
+        all_hashes = np.frombuffer(hashes, dtype=np.uint64)  # empty arrays work too
+        order = np.argsort(all_hashes, kind="stable")
+        self._hashes = all_hashes[order]
+        self._places = np.frombuffer(places, dtype=np.int64)[order]
 
     def _read(self, place: int) -> dict:
         with self.paths[place >> 48].open("rb") as fh:
@@ -153,7 +158,7 @@ class SplitIndex(Mapping):
     def get(self, key: str, default: Any = None) -> Any:
         import numpy as np
 
-        h = np.uint64(_id_hash(key))
+        h = np.uint64(id_hash(key))
         lo = int(np.searchsorted(self._hashes, h, side="left"))
         hi = int(np.searchsorted(self._hashes, h, side="right"))
         for i in range(lo, hi):  # almost always one
@@ -181,7 +186,9 @@ class SplitIndex(Mapping):
                 yield rec["id"]
 
 
-def _id_hash(record_id: str) -> int:
+def id_hash(record_id: str) -> int:
+    """A stable 64-bit hash of a record id (Python's hash() changes per process): the shard a
+    record belongs to, and SplitIndex's key."""
     return int.from_bytes(hashlib.sha256(record_id.encode("utf-8")).digest()[:8], "big")
 
 

@@ -25,7 +25,6 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from elmtex import stats
 from elmtex.config import ConfigError
 from elmtex.entities import EntityBackend, MatchCounts, normalise_item
 from elmtex.grounding import EXACT, FUZZY, NONE, NORMALIZED, Grounder
+from elmtex.io import chunks
 from elmtex.qa import parse_choice, sentence_bleu
 from elmtex.rowstore import RowStore
 from elmtex.task import Task
@@ -192,12 +192,6 @@ def _grounding_row(groundings: dict[str, list], fields: list[str]) -> list[tuple
     return row
 
 
-def _chunks(it: Iterable, size: int) -> Iterator[list]:
-    it = iter(it)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
 def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                   policies: Policies, stemming: bool = True,
                   entity_backend: EntityBackend | None = None, bert=None,
@@ -228,7 +222,7 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
         out.grounding_info = grounder.describe()
     seen: set[str] = set()
     nt = len(text_fields)
-    for chunk in _chunks(cached, chunk_size):
+    for chunk in chunks(cached, chunk_size):
         pending = []  # (record position in chunk, field index, pred text, gold text)
         examples = []
         for row in chunk:

@@ -254,13 +254,16 @@ def field_text(task: Task, f: Field, value: Any, options: dict[str, str] | None)
     return str(value)
 
 
-def reference_text(task: Task, record: dict) -> str:
-    """The gold answer as the judge reads it: one line per field ("answer: C (metformin)";
-    a one-field task without the name)."""
-    gold = record[task.output_key]
-    parts = [(f.name, field_text(task, f, gold[f.name], record.get("options")))
-             for f in task.fields]
+def _lines(parts: list[tuple[str, str]]) -> str:
+    """One line per field ("answer: C (metformin)"); a one-field task's value alone."""
     return parts[0][1] if len(parts) == 1 else "\n".join(f"{k}: {v}" for k, v in parts)
+
+
+def reference_text(task: Task, record: dict) -> str:
+    """The gold answer as the judge reads it."""
+    gold = record[task.output_key]
+    return _lines([(f.name, field_text(task, f, gold[f.name], record.get("options")))
+                   for f in task.fields])
 
 
 def answer_text(task: Task, record: dict, row: dict) -> str:
@@ -276,7 +279,7 @@ def answer_text(task: Task, record: dict, row: dict) -> str:
         if f.type == "choice":
             value = parse_choice(value, f.choices, record.get("options"))
         parts.append((f.name, field_text(task, f, value, record.get("options"))))
-    return parts[0][1] if len(parts) == 1 else "\n".join(f"{k}: {v}" for k, v in parts)
+    return _lines(parts)
 
 
 def agreement(judge: np.ndarray, metrics: dict[str, np.ndarray]) -> dict[str, dict]:

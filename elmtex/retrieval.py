@@ -679,15 +679,18 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     def health():
         return retriever.health()
 
+    def json_body() -> Any:
+        """The request's JSON body; a body that is no JSON is a RequestError (a 400)."""
+        body = request.get_data(cache=False)  # raises the 413 for a too-large body
+        try:
+            return json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise RequestError(f"the body is not valid JSON: {e}") from None
+
     @app.post("/passages")
     def passages():
-        body = request.get_data(cache=False)
         try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            return error(400, f"the body is not valid JSON: {e}")
-        try:
-            query, k, rerank_to = parse_passage_request(payload, max_k)
+            query, k, rerank_to = parse_passage_request(json_body(), max_k)
             result = retriever.retrieve_passages(query, k, rerank_to)
         except RequestError as e:
             return error(400, str(e))
@@ -696,13 +699,8 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     @app.post("/retrieve")
     def retrieve():
         t0 = time.perf_counter()
-        body = request.get_data(cache=False)  # raises the 413 for a too-large body
         try:
-            payload = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            return error(400, f"the body is not valid JSON: {e}")
-        try:
-            report, k, lang, exclude = parse_request(payload, retriever.indexes, max_k)
+            report, k, lang, exclude = parse_request(json_body(), retriever.indexes, max_k)
         except RequestError as e:
             return error(400, str(e))
         result = retriever.retrieve(report, k, lang, exclude)

@@ -21,7 +21,6 @@ shards that do not fit together (see its docstring).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 from array import array
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import ConfigError, UserError, resolve_path
+from elmtex.io import id_hash
 
 ASSIGNMENT = "sha256(id) mod count"
 SHARD_FILE = re.compile(r"^(?P<run>.+)\.shard-(?P<number>\d{4,})-of-(?P<count>\d{4,})\.jsonl$")
@@ -41,11 +41,6 @@ SHARD_FILE = re.compile(r"^(?P<run>.+)\.shard-(?P<number>\d{4,})-of-(?P<count>\d
 
 class ShardError(UserError, ValueError):
     """Shards that cannot be merged, or a shard spec / SLURM environment that makes no sense."""
-
-
-def id_hash(record_id: str) -> int:
-    """A stable 64-bit hash of a record id (Python's hash() changes per process)."""
-    return int.from_bytes(hashlib.sha256(record_id.encode("utf-8")).digest()[:8], "big")
 
 
 @dataclass(frozen=True)
