@@ -17,7 +17,9 @@ step in a fresh process, the peak RSS (getrusage ru_maxrss) and the wall time of
 - merging shards: elmtex.sharding.merge_shards on the shard files (checks and copy);
 - evaluation scoring: score_records (ROUGE-1/2/L + entity items; BERTScore and grounding off)
   against io.SplitIndex gold, per-example rows streamed to a file, as evaluate.py runs it;
-- bootstrap CIs: the same, then summarize (every headline metric and per-category value).
+- bootstrap CIs: the same, then summarize (every headline metric and per-category value);
+- paired comparison: the same, then compare_runs and paired_examples (written to a file) of
+  the run against itself under a second name (two runs' rows read side by side).
 
 Prints a markdown table per measurement. Timings include the shared CPU's noise.
 """
@@ -48,6 +50,7 @@ STEPS = {
     "merge": "merging shards (merge_shards)",
     "score": "evaluation scoring (ROUGE + entities)",
     "summarize": "scoring + bootstrap CIs (summarize)",
+    "compare": "scoring + paired comparison (compare_runs, paired_examples)",
 }
 RUN = "bench"
 LANGS = ("en", "de")
@@ -155,7 +158,7 @@ def measure(step: str, size: int, root: Path) -> dict:
     from elmtex.cache import cache_responses
     from elmtex.entities import ItemsBackend
     from elmtex.io import AtomicJsonlWriter, SplitIndex, SplitRecords, load_split, read_jsonl
-    from elmtex.metrics import Policies, score_records, summarize
+    from elmtex.metrics import Policies, compare_runs, paired_examples, score_records, summarize
     from elmtex.prompts import PromptTemplate
     from elmtex.sharding import merge_shards
     from elmtex.task import load_task
@@ -180,7 +183,7 @@ def measure(step: str, size: int, root: Path) -> dict:
         out.unlink()
     elif step == "merge":
         info["records"] = merge_shards(cache, RUN, overwrite=True)["rows"]
-    elif step in ("score", "summarize"):
+    elif step in ("score", "summarize", "compare"):
         if not (cache / f"{RUN}.jsonl").exists():
             merge_shards(cache, RUN)
         gold = SplitIndex(data, LANGS, "test", task)
@@ -192,6 +195,12 @@ def measure(step: str, size: int, root: Path) -> dict:
         info["records"] = scores.n
         if step == "summarize":
             summarize(scores, policies, "items", None, n_boot=args.n_boot)
+        if step == "compare":
+            runs = {"bench": scores, "bench again": scores}
+            compare_runs(runs, "bench", n_boot=args.n_boot)
+            with AtomicJsonlWriter(root / "paired.jsonl") as paired:
+                for row in paired_examples(runs):
+                    paired.write(row)
     info["seconds"] = round(time.perf_counter() - t0, 1)
     info["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return info

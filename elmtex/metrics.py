@@ -6,8 +6,10 @@ and keeps only numbers: per record and category ROUGE, BERTScore, optionally sen
 entity counts, N/A flags and exact matches (`RunScores`; a task's choice fields, such as a
 multiple-choice answer, are exact-match fields: accuracy of the parsed choice). `summarize`
 turns those into the report's metrics with seeded bootstrap CIs over records; `compare_runs`
-gives paired-bootstrap differences against a baseline run on the records every run has.
-Memory grows by a few floats per record and field; report texts are never held beyond one chunk.
+gives paired-bootstrap differences against a baseline run on the records every run has. The
+per-record numbers go to a temporary file, one row per gold position, and the CIs come from one
+streamed pass over it (`stats.Bootstrap`): memory does not grow with the number of records, and
+report texts are never held beyond one chunk.
 
 Policies (config `evaluate.*`, stated in every report):
 - unparseable: `empty` scores an unparseable prediction as empty on every field (default);
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -35,9 +39,8 @@ from elmtex import stats
 from elmtex.config import ConfigError
 from elmtex.entities import EntityBackend, MatchCounts, normalise_item
 from elmtex.grounding import EXACT, FUZZY, NONE, NORMALIZED, Grounder
-from elmtex.io import chunks
+from elmtex.io import chunks, id_hash
 from elmtex.qa import parse_choice, sentence_bleu
-from elmtex.rowstore import RowStore
 from elmtex.task import Task
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -107,79 +110,132 @@ def schema_valid(task: Task, parsed: dict | None) -> bool:
 
 
 NAN = float("nan")
+# Columns of RunScores' grounding counts.
+GROUNDING_COUNTS = (EXACT, NORMALIZED, FUZZY, NONE, "icl_copied")
+EVAL_CHUNK = 512  # records per step of the bootstrap passes (weights: n_boot x this)
 
 
-@dataclass
 class RunScores:
-    """Per-record numbers of one run, in record order (nan = not scored for that record).
+    """Per-record numbers of one run (nan = not scored for that record), kept on disk.
 
-    rouge[t], bert, bleu: (n, text fields); entity: (n, text fields, 3) tp/fp/fn; na: (n, fields, 2)
-    gold N/A, predicted N/A; exact: (n, exact fields); parsed: (n,); valid: (n,);
-    grounding: (n, fields, 5) item counts exact, normalized, fuzzy, none, and ICL-copied (the
+    Each scored record is one row of float64 numbers in a temporary file, at the record's
+    position in the gold split (file order): memory does not grow with the run, and every run
+    scored against the same gold lines up row by row, so comparisons and paired examples are
+    sequential reads. `chunks()` reads the rows back in slices, `arrays()` all at once (for
+    small runs and tests).
+
+    Arrays (records on axis 0): rouge[t], bert, bleu: (text fields); entity: (text fields, 3)
+    tp/fp/fn; na: (fields, 2) gold N/A, predicted N/A; exact: (exact fields); parsed, valid: ();
+    grounding: (fields, 5) item counts exact, normalized, fuzzy, none, and ICL-copied (the
     last nan in a run without retrieved examples). A record left out under `unparseable: skip`
     is nan everywhere except `parsed` (0).
     """
 
-    text_fields: list[str]
-    exact_fields: list[str]
-    fields: list[str]
-    n_gold: int
-    has_bert: bool
-    has_entities: bool
-    has_bleu: bool = False
-    choice_fields: list[str] = field(default_factory=list)  # exact fields scored as a choice
-    ids: list[str] = field(default_factory=list)
-    langs: list[str] = field(default_factory=list)
-    # Per-record rows in compact float64 blocks (elmtex.rowstore), not Python lists of floats:
-    # about 1.5 kB per record instead of 5 kB, so 60,000 records fit in under 100 MB.
-    parsed: RowStore = field(default_factory=RowStore)
-    valid: RowStore = field(default_factory=RowStore)
-    rouge: dict[str, RowStore] = field(
-        default_factory=lambda: {t: RowStore() for t in ROUGE_TYPES})
-    bert: RowStore = field(default_factory=RowStore)
-    bleu: RowStore = field(default_factory=RowStore)
-    entity: RowStore = field(default_factory=RowStore)
-    na: RowStore = field(default_factory=RowStore)
-    exact: RowStore = field(default_factory=RowStore)
-    grounding: RowStore = field(default_factory=RowStore)
-    finish: Counter = field(default_factory=Counter)
-    missing_ids: list[str] = field(default_factory=list)
-    has_grounding: bool = False
-    has_icl: bool = False  # some cached row carries retrieved example ids (advanced_icl)
-    grounding_info: dict | None = None
+    def __init__(self, gold, text_fields: list[str], exact_fields: list[str],
+                 fields: list[str], has_bert: bool, has_entities: bool, has_bleu: bool = False,
+                 choice_fields: list[str] | None = None):
+        self.gold = gold  # a Mapping id -> record, iterated in file order (dict or SplitIndex)
+        self.n_gold = len(gold)
+        self.text_fields, self.exact_fields, self.fields = text_fields, exact_fields, fields
+        self.has_bert, self.has_entities, self.has_bleu = has_bert, has_entities, has_bleu
+        self.choice_fields = list(choice_fields or ())  # exact fields scored as a choice
+        self.finish: Counter = Counter()
+        self.missing_ids: list[str] = []
+        self.has_grounding = False
+        self.has_icl = False  # some cached row carries retrieved example ids (advanced_icl)
+        self.grounding_info: dict | None = None
+        self.lang_names: list[str] = []
+        self.n = 0  # records scored
+        nt, ne, nf = len(text_fields), len(exact_fields), len(fields)
+        self._shapes = {"present": (), "key_hi": (), "key_lo": (), "lang": (), "parsed": (),
+                        "valid": (), **{t: (nt,) for t in ROUGE_TYPES}, "bert": (nt,),
+                        "bleu": (nt,), "entity": (nt, 3), "na": (nf, 2), "exact": (ne,),
+                        "grounding": (nf, len(GROUNDING_COUNTS))}
+        self._slices, width = {}, 0
+        for name, shape in self._shapes.items():
+            size = int(np.prod(shape))
+            self._slices[name] = slice(width, width + size)
+            width += size
+        self.width = width
+        # Unbuffered: reads and writes are plain seeks; the file is deleted when closed.
+        self._file = tempfile.TemporaryFile(buffering=0)
+        self._file.truncate(self.n_gold * width * 8)  # never-written rows read as 0: absent
+
+    def new_row(self, record_id: str, lang: str, parsed: bool) -> np.ndarray:
+        """A record's row: nan (not scored) but for its identity and parse flag."""
+        row = np.full(self.width, np.nan)
+        key = id_hash(record_id)
+        if lang not in self.lang_names:
+            self.lang_names.append(lang)
+        for name, value in (("present", 1.0), ("key_hi", key >> 32), ("key_lo", key & 0xFFFFFFFF),
+                            ("lang", self.lang_names.index(lang)), ("parsed", float(parsed))):
+            row[self._slices[name]] = value
+        return row
+
+    def put(self, row: np.ndarray, name: str, values: Any) -> None:
+        row[self._slices[name]] = np.asarray(values, dtype=float).reshape(-1)
+
+    def get(self, row: np.ndarray, name: str) -> np.ndarray:
+        return row[self._slices[name]].reshape(self._shapes[name])
+
+    def write(self, position: int, row: np.ndarray) -> None:
+        self._file.seek(position * self.width * 8)
+        self._file.write(row.astype(np.float64).tobytes())
+        self.n += 1
+
+    def rows(self, start: int, stop: int) -> dict[str, Any]:
+        """The arrays of gold positions start..stop-1 (absent records have present False)."""
+        count = max(0, min(stop, self.n_gold) - start)
+        buf = bytearray(count * self.width * 8)
+        self._file.seek(start * self.width * 8)
+        got = self._file.readinto(buf) if count else 0
+        if got != len(buf):
+            raise OSError(f"short read from the scores file: {got} of {len(buf)} bytes")
+        return self._unpack(np.frombuffer(buf, dtype=np.float64).reshape(count, self.width))
+
+    def _unpack(self, data: np.ndarray) -> dict[str, Any]:
+        m = data.shape[0]
+        a: dict[str, Any] = {name: data[:, sl].reshape((m, *self._shapes[name]))
+                             for name, sl in self._slices.items()}
+        a["present"] = a["present"] == 1.0
+        a["keys"] = ((a.pop("key_hi").astype(np.uint64) << np.uint64(32))
+                     | a.pop("key_lo").astype(np.uint64))
+        for name, has in (("bert", self.has_bert), ("bleu", self.has_bleu),
+                          ("entity", self.has_entities), ("grounding", self.has_grounding)):
+            if not has:
+                a[name] = None
+        if a["grounding"] is not None and not self.has_icl:
+            a["grounding"] = a["grounding"].copy()
+            a["grounding"][..., -1] = np.nan  # no examples: the copy check does not apply
+        return a
+
+    def chunks(self, size: int = EVAL_CHUNK) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(first position, arrays) for consecutive slices of the gold positions."""
+        for start in range(0, self.n_gold, size):
+            yield start, self.rows(start, start + size)
+
+    def arrays(self) -> dict[str, Any]:
+        """The numbers of the scored records as float arrays, in gold order (read whole)."""
+        parts = [take(a, a["present"]) for _, a in self.chunks()]
+        if not parts:
+            return take(self._unpack(np.zeros((0, self.width))), np.zeros(0, dtype=bool))
+        return {k: (None if parts[0][k] is None else np.concatenate([p[k] for p in parts]))
+                for k in parts[0]}
 
     @property
-    def n(self) -> int:
-        return len(self.ids)
+    def ids(self) -> list[str]:
+        """The scored records' ids, in gold order."""
+        present = (a["present"] for _, a in self.chunks())
+        flags = (bool(p) for chunk in present for p in chunk)
+        return [rid for rid, here in zip(self.gold, flags, strict=True) if here]
 
-    def arrays(self, rows: list[int] | None = None) -> dict[str, np.ndarray]:
-        """The numbers as float arrays (optionally only the given record positions)."""
-        def arr(x, shape_tail):
-            # (records, *shape_tail); spelt out, as a task may have no field of a kind (no
-            # exact-match field: shape (n, 0), which reshape(-1, 0) cannot infer)
-            a = np.asarray(x, dtype=float).reshape((len(x), *shape_tail))
-            return a if rows is None else a[rows]
-        nt, ne, nf = len(self.text_fields), len(self.exact_fields), len(self.fields)
-        grounding = None
-        if self.has_grounding:
-            grounding = arr(self.grounding, (nf, len(GROUNDING_COUNTS)))
-            if not self.has_icl:  # no examples: the copy check does not apply
-                grounding[..., -1] = np.nan
-        return {
-            **{t: arr(self.rouge[t], (nt,)) for t in ROUGE_TYPES},
-            "bert": arr(self.bert, (nt,)) if self.has_bert else None,
-            "bleu": arr(self.bleu, (nt,)) if self.has_bleu else None,
-            "entity": arr(self.entity, (nt, 3)) if self.has_entities else None,
-            "na": arr(self.na, (nf, 2)),
-            "exact": arr(self.exact, (ne,)),
-            "parsed": arr(self.parsed, ()),
-            "valid": arr(self.valid, ()),
-            "grounding": grounding,
-        }
+    def close(self) -> None:
+        self._file.close()
 
 
-# Columns of RunScores.grounding.
-GROUNDING_COUNTS = (EXACT, NORMALIZED, FUZZY, NONE, "icl_copied")
+def take(a: dict[str, Any], rows: np.ndarray) -> dict[str, Any]:
+    """The given records (a boolean mask or positions) of an arrays dict."""
+    return {k: (None if v is None else v[rows]) for k, v in a.items()}
 
 
 def _grounding_row(groundings: dict[str, list], fields: list[str]) -> list[tuple[float, ...]]:
@@ -190,6 +246,14 @@ def _grounding_row(groundings: dict[str, list], fields: list[str]) -> list[tuple
         row.append((*(float(counts[s]) for s in GROUNDING_COUNTS[:4]),
                     float(sum(g.example_id is not None for g in gs))))
     return row
+
+
+def _gold_lookup(gold) -> Callable[[str], tuple[int, dict] | None]:
+    """rid -> (position in file order, record) or None, for a SplitIndex or a plain mapping."""
+    if hasattr(gold, "position_and_record"):
+        return gold.position_and_record
+    positions = {rid: k for k, rid in enumerate(gold)}
+    return lambda rid: (positions[rid], gold[rid]) if rid in positions else None
 
 
 def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
@@ -215,68 +279,56 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
     text_fields = [f for f in task.field_names
                    if f not in policies.exclude_fields and f not in choice]
     exact_fields = [f for f in task.field_names if f not in text_fields]
-    out = RunScores(text_fields, exact_fields, list(task.field_names), len(gold),
+    out = RunScores(gold, text_fields, exact_fields, list(task.field_names),
                     bert is not None, entity_backend is not None, bleu, list(choice))
     out.has_grounding = grounder is not None
     if grounder is not None:
         out.grounding_info = grounder.describe()
-    seen: set[str] = set()
+    lookup = _gold_lookup(gold)
+    seen = np.zeros(out.n_gold, dtype=bool)  # by gold position: one byte per record
     nt = len(text_fields)
     for chunk in chunks(cached, chunk_size):
         pending = []  # (record position in chunk, field index, pred text, gold text)
-        examples = []
+        done: list[tuple[int, np.ndarray, dict]] = []  # (gold position, row, example)
         for row in chunk:
             rid = row["id"]
-            if rid not in gold:
+            found = lookup(rid)
+            if found is None:
                 continue  # outside the selected records (e.g. a smaller data.limit)
-            if rid in seen:
+            position, rec = found
+            if seen[position]:
                 continue  # a duplicated id (hand-edited cache): the first answer counts
-            seen.add(rid)
-            rec = gold[rid]
+            seen[position] = True
             ok = row.get("parsed") is not None
             finish = row.get("finish_reason") or "unknown"
             out.finish[finish] += 1
-            out.ids.append(rid)
-            out.langs.append(rec.get("lang", ""))
-            out.parsed.append(float(ok))
-            example: dict[str, Any] = {"id": rid, "lang": rec.get("lang", ""), "parsed": ok,
+            lang = rec.get("lang", "")
+            nums = out.new_row(rid, lang, ok)
+            example: dict[str, Any] = {"id": rid, "lang": lang, "parsed": ok,
                                        "finish_reason": finish}
+            done.append((position, nums, example))
             example_ids = row.get("icl_example_ids")
             if example_ids is not None:
                 out.has_icl = True
                 example["icl_example_ids"] = example_ids
             if not ok and policies.unparseable == "skip":
-                for t in ROUGE_TYPES:
-                    out.rouge[t].append([NAN] * nt)
-                if out.has_bert:
-                    out.bert.append([NAN] * nt)
-                if out.has_bleu:
-                    out.bleu.append([NAN] * nt)
-                if out.has_entities:
-                    out.entity.append([(NAN, NAN, NAN)] * nt)
-                out.na.append([(NAN, NAN)] * len(out.fields))
-                out.exact.append([NAN] * len(exact_fields))
-                out.valid.append(NAN)
-                if out.has_grounding:
-                    out.grounding.append([(NAN,) * len(GROUNDING_COUNTS)] * len(out.fields))
                 example.update(skipped=True, schema_valid=None, fields={})
-                examples.append(example)
-                continue
+                continue  # nan everywhere but `parsed`
             valid = schema_valid(task, row.get("parsed"))
-            out.valid.append(float(valid))
+            out.put(nums, "valid", float(valid))
             example.update(skipped=False, schema_valid=valid)
             pred = task.coerce_prediction(row.get("parsed"))
-            lang = rec.get("lang", "")
             per_field: dict[str, dict] = {}
             na_row, exact_row = [], []
             rouge_row = {t: [NAN] * nt for t in ROUGE_TYPES}
-            bert_row, bleu_row = [NAN] * nt, [NAN] * nt
+            bleu_row = [NAN] * nt
+            bert_row = out.get(nums, "bert")  # a view: filled here and after the chunk
             entity_row = []
             groundings = {}
             if grounder is not None:
                 groundings = grounder.ground(rec[task.input_key], row.get("parsed"),
                                              example_ids or ())
-                out.grounding.append(_grounding_row(groundings, out.fields))
+                out.put(nums, "grounding", _grounding_row(groundings, out.fields))
             for f in task.field_names:
                 g_val, p_val = rec[task.output_key][f], pred[f]
                 g_na, p_na = task.is_na(g_val), task.is_na(p_val)
@@ -321,37 +373,36 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                         rouge_row[t][j] = s[t].fmeasure
                     if out.has_bleu:
                         bleu_row[j] = fe["bleu"] = sentence_bleu(p_text, g_text)
-                    pending.append((len(out.bert), j, p_text, g_text))
+                    pending.append((len(done) - 1, j, p_text, g_text))
                 fe.update({t: rouge_row[t][j] for t in ROUGE_TYPES})
             for t in ROUGE_TYPES:
-                out.rouge[t].append(rouge_row[t])
-            if out.has_bert:
-                out.bert.append(bert_row)
+                out.put(nums, t, rouge_row[t])
             if out.has_bleu:
-                out.bleu.append(bleu_row)
+                out.put(nums, "bleu", bleu_row)
             if out.has_entities:
-                out.entity.append(entity_row)
-            out.na.append(na_row)
-            out.exact.append(exact_row)
+                out.put(nums, "entity", entity_row)
+            out.put(nums, "na", na_row)
+            out.put(nums, "exact", exact_row)
             example["fields"] = per_field
-            examples.append(example)
         if bert is not None and pending:
             # one batched call per chunk through the one reused scorer
-            scores = bert.score_pairs([p[2] for p in pending], [p[3] for p in pending])
-            for (i, j, _, _), sc in zip(pending, scores, strict=True):
-                out.bert[i][j] = sc
-        if on_example is not None:
-            first = out.n - len(examples)
-            for k, example in enumerate(examples):
-                if out.has_bert and example["fields"]:
-                    for j, f in enumerate(text_fields):
-                        v = out.bert[first + k][j]
-                        if not math.isnan(v):
-                            example["fields"][f]["bertscore_f1"] = v
-                on_example(example)
+            found_scores = bert.score_pairs([p[2] for p in pending], [p[3] for p in pending])
+            for (i, j, _, _), sc in zip(pending, found_scores, strict=True):
+                out.get(done[i][1], "bert")[j] = sc
+        for position, nums, example in done:
+            out.write(position, nums)
+            if on_example is None:
+                continue
+            if out.has_bert and example["fields"]:
+                bert_row = out.get(nums, "bert")
+                for j, f in enumerate(text_fields):
+                    if not math.isnan(bert_row[j]):
+                        example["fields"][f]["bertscore_f1"] = float(bert_row[j])
+            on_example(example)
         if progress is not None:
             progress(len(chunk))
-    out.missing_ids = sorted(set(gold) - seen)
+    out.missing_ids = sorted(rid for rid, here in zip(gold, seen.tolist(), strict=True)
+                             if not here)
     return out
 
 
@@ -372,15 +423,14 @@ def _na_counts(na: np.ndarray) -> np.ndarray:
     return np.stack([g * p, p * (1 - g), g * (1 - p)], axis=-1)
 
 
-def _counts_dict(c: np.ndarray) -> dict[str, Any]:
-    m = MatchCounts(*(int(x) for x in np.nansum(c, axis=0)))
-    return m.as_dict()
+def _counts_dict(summed: np.ndarray) -> dict[str, Any]:
+    return MatchCounts(*(int(x) for x in summed)).as_dict()
 
 
 def _share_counts(hits: np.ndarray, total: np.ndarray) -> np.ndarray:
     """Per-record (hits, total - hits, total - hits): their micro F1, 2h / (2h + 2(t - h)), is
-    the share h / t of the summed counts, so the vectorised F1 bootstraps of `stats` give the
-    CI of a share of items (records weighted by their items; nan rows are missing)."""
+    the share h / t of the summed counts, so the F1 bootstrap gives the CI of a share of items
+    (records weighted by their items; nan rows are missing)."""
     miss = total - hits
     return np.stack([hits, miss, miss], axis=-1)
 
@@ -392,6 +442,8 @@ GROUNDING_SHARES = {
     "ungrounded": ("items unsupported by the report", (3,)),
     "icl_copied": ("items copied from ICL examples", (4,)),
 }
+# Grounding shares with a CI per category (every field, age and gender included).
+_CATEGORY_SHARES = ("grounded_exact", "ungrounded")
 
 
 def _grounding_shares(g: np.ndarray) -> dict[str, np.ndarray]:
@@ -401,10 +453,15 @@ def _grounding_shares(g: np.ndarray) -> dict[str, np.ndarray]:
             for name, (_, cols) in GROUNDING_SHARES.items()}
 
 
-def _grounding_summary(g: np.ndarray, boot: dict, shares: tuple[str, ...]) -> dict[str, Any]:
-    """Counts and shares of (n, 5) per-record grounding counts, with CIs of `shares`."""
-    kept = g[~np.isnan(g[:, :4]).any(axis=1)]
-    sums = kept.sum(axis=0)
+def _grounding_sums(g: np.ndarray) -> np.ndarray:
+    """(n, ..., 5) grounding counts -> (..., 5) sums over the records with counts (the ICL
+    column stays nan in a run without examples)."""
+    kept = ~np.isnan(g[..., :4]).any(axis=-1, keepdims=True)
+    return np.where(kept, g, 0.0).sum(axis=0)
+
+
+def _grounding_summary(sums: np.ndarray, ci: dict[str, dict]) -> dict[str, Any]:
+    """Counts and shares from summed (5,) grounding counts, with the given CIs."""
     items = int(sums[:4].sum())
     icl = None if np.isnan(sums[4]) else int(sums[4])
     out: dict[str, Any] = {"items": items,
@@ -413,14 +470,76 @@ def _grounding_summary(g: np.ndarray, boot: dict, shares: tuple[str, ...]) -> di
     for k in (*GROUNDING_COUNTS[:4], "icl_copied"):
         out[f"share_{k}"] = (None if out[k] is None or not items else out[k] / items)
     out["share_grounded_exact"] = (out["exact"] + out["normalized"]) / items if items else None
-    data = _grounding_shares(g)
-    out["ci"] = {name: _ci(stats.bootstrap_counts_f1_ci(data[name], **boot)) for name in shares}
+    out["ci"] = {name: _ci(d) for name, d in ci.items()}
     return out
 
 
-def _mean(x: np.ndarray) -> float | None:
-    x = x[~np.isnan(x)]
-    return float(x.mean()) if x.size else None
+# What summarize and compare_runs bootstrap: per chunk of records, name -> (kind, values) -----
+
+def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple[str, str, np.ndarray]]:
+    """The headline metrics: name -> (label, kind of statistic, per-record values)."""
+    specs: dict[str, tuple] = {
+        "parse_rate": ("JSON parse rate", "mean", a["parsed"]),
+        "schema_valid_rate": ("schema-valid rate", "mean", a["valid"]),
+    }
+    labels = {"rouge1": "ROUGE-1 (macro)", "rouge2": "ROUGE-2 (macro)",
+              "rougeL": "ROUGE-L (macro)"}
+    for t in ROUGE_TYPES:
+        specs[t] = (labels[t], "macro_mean", a[t])
+    if a["bert"] is not None:
+        specs["bertscore_f1"] = ("BERTScore F1 (macro)", "macro_mean", a["bert"])
+    if a["bleu"] is not None:
+        specs["bleu"] = ("sentence BLEU (macro)", "macro_mean", a["bleu"])
+    if a["entity"] is not None:
+        summed = a["entity"].sum(axis=1)  # nan rows (skipped records) stay nan
+        specs["entity_micro_f1"] = ("entity F1 (micro)", "f1", summed)
+        specs["entity_macro_f1"] = ("entity F1 (macro)", "macro_f1", a["entity"])
+    specs["na_f1"] = ("N/A agreement F1", "f1", _na_counts(a["na"]).sum(axis=1))
+    for i, f in enumerate(scores.exact_fields):
+        # A choice field (never in the policy's exclude_fields list) is scored by accuracy.
+        label = f"{f} accuracy" if f in scores.choice_fields else f"{f} exact match"
+        specs[f"exact_{f}"] = (label, "mean", a["exact"][:, i])
+    if a["grounding"] is not None:
+        # Over the text categories (age and gender are normalised values, not spans).
+        text = [scores.fields.index(f) for f in scores.text_fields]
+        shares = _grounding_shares(a["grounding"][:, text, :].sum(axis=1))
+        for name, (label, _) in GROUNDING_SHARES.items():
+            specs[name] = (label, "f1", shares[name])
+    return specs
+
+
+# Per-category metrics compared between runs: name -> array key
+_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "bleu": "bleu",
+                     "entity_f1": "entity"}
+
+
+def _category_specs(scores: RunScores, a: dict, metrics: dict[str, str],
+                    ) -> dict[tuple[str, str], tuple[str, np.ndarray]]:
+    """(category, metric) -> (kind, per-record values), in field order."""
+    specs: dict[tuple[str, str], tuple[str, np.ndarray]] = {}
+    for j, f in enumerate(scores.text_fields):
+        for m, key in metrics.items():
+            if a.get(key) is None:
+                continue
+            specs[f, m] = ("f1", a[key][:, j, :]) if key == "entity" else ("mean", a[key][:, j])
+    for i, f in enumerate(scores.exact_fields):
+        specs[f, "exact_match"] = ("mean", a["exact"][:, i])
+    if a["grounding"] is not None:
+        for i, f in enumerate(scores.fields):
+            shares = _grounding_shares(a["grounding"][:, i, :])
+            for m in _CATEGORY_SHARES:
+                specs[f, m] = ("f1", shares[m])
+    return specs
+
+
+def _empty(scores: RunScores) -> dict[str, Any]:
+    return scores.rows(0, 0)
+
+
+def _chunks_present(scores: RunScores) -> Iterator[dict[str, Any]]:
+    for _, a in scores.chunks():
+        if a["present"].any():
+            yield take(a, a["present"])
 
 
 def summarize(scores: RunScores, policies: Policies, entity_backend: str | None = None,
@@ -431,150 +550,124 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     Overall ROUGE and BERTScore are macro averages over categories (each category's mean over
     the records where it is scored); entity P/R/F1 overall is micro (summed counts), with the
     macro F1 beside it. Every headline metric has a CI in `headline`; per-category values have
-    theirs under `ci`.
+    theirs under `ci`. One streamed pass over the run's rows (`stats.Bootstrap`).
     """
-    a = scores.arrays()
-    boot = {"n_boot": n_boot, "seed": seed, "alpha": alpha}
+    boot = stats.Bootstrap(n_boot, seed, alpha)
+    all_metrics = {t: t for t in ROUGE_TYPES} | {m: k for m, k in _CATEGORY_METRICS.items()
+                                                 if m != "rougeL"}
+    labels = {name: spec[0] for name, spec in _headline_specs(scores, _empty(scores)).items()}
+    has = {"bert": scores.has_bert, "bleu": scores.has_bleu, "entity": scores.has_entities}
+    nf = len(scores.fields)
+    na_sums = np.zeros((nf, 3))  # per field: tp, predicted N/A, gold N/A
+    entity_sums = np.zeros((len(scores.text_fields), 3))
+    grounding_sums = np.zeros((nf, len(GROUNDING_COUNTS)))
+    grounding_text = np.zeros(len(GROUNDING_COUNTS))
+    lang_rouge: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    skipped = 0
+    for a in _chunks_present(scores):
+        w = boot.weights(a["keys"])
+        for name, (_, kind, values) in _headline_specs(scores, a).items():
+            boot.add(name, kind, values, w)
+        for name, (kind, values) in _category_specs(scores, a, all_metrics).items():
+            boot.add(name, kind, values, w)
+        na = a["na"]
+        ok = ~np.isnan(na).any(axis=-1)
+        g, p = np.where(ok, na[..., 0], 0.0), np.where(ok, na[..., 1], 0.0)
+        na_sums += np.stack([(g * p).sum(axis=0), p.sum(axis=0), g.sum(axis=0)], axis=-1)
+        if a["entity"] is not None:
+            entity_sums += np.nansum(a["entity"], axis=0)
+        if a["grounding"] is not None:
+            text = [scores.fields.index(f) for f in scores.text_fields]
+            grounding_sums += _grounding_sums(a["grounding"])
+            grounding_text += _grounding_sums(a["grounding"][:, text, :].sum(axis=1))
+        skipped += int(np.isnan(a["valid"]).sum())
+        for lang, row in zip(a["lang"].astype(int).tolist(), a["rougeL"], strict=True):
+            scored = row[~np.isnan(row)]
+            lang_rouge[lang][0] += float(scored.sum())
+            lang_rouge[lang][1] += scored.size
+
     per_category: dict[str, dict] = {}
     for i, f in enumerate(scores.fields):
-        na = a["na"][:, i, :]
-        na = na[~np.isnan(na).any(axis=1)]
-        entry: dict[str, Any] = {"na": _prf(float((na[:, 0] * na[:, 1]).sum()),
-                                            float(na[:, 1].sum()), float(na[:, 0].sum()))}
+        entry: dict[str, Any] = {"na": _prf(*na_sums[i])}
         ci: dict[str, Any] = {}
         if f in scores.text_fields:
             j = scores.text_fields.index(f)
-            for t in ROUGE_TYPES:
-                col = a[t][:, j]
-                entry[t] = _mean(col)
-                ci[t] = _ci(stats.bootstrap_mean_ci(col, **boot))
-            entry["n_scored"] = int((~np.isnan(a["rougeL"][:, j])).sum())
-            if a["bert"] is not None:
-                entry["bertscore_f1"] = _mean(a["bert"][:, j])
-                ci["bertscore_f1"] = _ci(stats.bootstrap_mean_ci(a["bert"][:, j], **boot))
-            if a["bleu"] is not None:
-                entry["bleu"] = _mean(a["bleu"][:, j])
-                ci["bleu"] = _ci(stats.bootstrap_mean_ci(a["bleu"][:, j], **boot))
-            if a["entity"] is not None:
-                entry["entity"] = _counts_dict(a["entity"][:, j, :])
-                ci["entity_f1"] = _ci(stats.bootstrap_counts_f1_ci(a["entity"][:, j, :],
-                                                                   **boot))
+            for m, key in all_metrics.items():
+                if not has.get(key, True):
+                    continue
+                d = boot.ci((f, m))
+                if key == "entity":
+                    entry["entity"] = _counts_dict(entity_sums[j])
+                else:
+                    entry[m] = d["value"]
+                ci[m] = _ci(d)
+                if m == "rougeL":
+                    entry["n_scored"] = d["n"]
         if f in scores.exact_fields:
-            col = a["exact"][:, scores.exact_fields.index(f)]
-            entry["exact_match"] = _mean(col)
-            ci["exact_match"] = _ci(stats.bootstrap_mean_ci(col, **boot))
+            d = boot.ci((f, "exact_match"))
+            entry["exact_match"] = d["value"]
+            ci["exact_match"] = _ci(d)
         entry["ci"] = ci
         per_category[f] = entry
 
-    headline = _headline(scores, a, boot)
+    headline = {name: {"label": label, **boot.ci(name)} for name, label in labels.items()}
     overall: dict[str, Any] = {t: headline[t]["value"] for t in ROUGE_TYPES}
-    if a["bert"] is not None:
+    if scores.has_bert:
         overall["bertscore_f1"] = headline["bertscore_f1"]["value"]
-    if a["bleu"] is not None:
+    if scores.has_bleu:
         overall["bleu"] = headline["bleu"]["value"]
-    if a["entity"] is not None:
-        overall["entity_micro"] = _counts_dict(a["entity"].reshape(-1, 3))
+    if scores.has_entities:
+        overall["entity_micro"] = _counts_dict(entity_sums.sum(axis=0))
         overall["entity_macro_f1"] = headline["entity_macro_f1"]["value"]
-    na_all = a["na"].reshape(-1, 2)
-    na_all = na_all[~np.isnan(na_all).any(axis=1)]
-    overall["na"] = _prf(float((na_all[:, 0] * na_all[:, 1]).sum()), float(na_all[:, 1].sum()),
-                         float(na_all[:, 0].sum()))
-    lang_rouge = defaultdict(list)
-    for lang, row in zip(scores.langs, a["rougeL"], strict=True):
-        lang_rouge[lang].extend(v for v in row.tolist() if not math.isnan(v))
+    overall["na"] = _prf(*na_sums.sum(axis=0))
     grounding = None
-    if a["grounding"] is not None:
-        text = [scores.fields.index(f) for f in scores.text_fields]
+    if scores.has_grounding:
         grounding = {
             **(scores.grounding_info or {}),
             "overall_fields": list(scores.text_fields),
-            "overall": _grounding_summary(a["grounding"][:, text, :].sum(axis=1), boot,
-                                          tuple(GROUNDING_SHARES)),
-            "per_category": {f: _grounding_summary(a["grounding"][:, i, :], boot,
-                                                   _CATEGORY_SHARES)
+            "overall": _grounding_summary(grounding_text,
+                                          {name: headline[name] for name in GROUNDING_SHARES}),
+            "per_category": {f: _grounding_summary(grounding_sums[i],
+                                                   {m: boot.ci((f, m)) for m in _CATEGORY_SHARES})
                              for i, f in enumerate(scores.fields)},
         }
-    n = scores.n
-    skipped = int(np.isnan(a["valid"]).sum())
     return {
-        "n_records": n,
+        "n_records": scores.n,
         "n_gold": scores.n_gold,
         "missing_ids": scores.missing_ids,
         "parse_rate": headline["parse_rate"]["value"],
-        "schema_valid_rate": _mean(a["valid"]),
+        "schema_valid_rate": headline["schema_valid_rate"]["value"],
         "skipped_unparseable": skipped,
         "finish_reasons": dict(scores.finish),
         "overall": overall,
         "headline": headline,
-        "per_language_rougeL": {k: (sum(v) / len(v) if v else None)
-                                for k, v in sorted(lang_rouge.items())},
+        "per_language_rougeL": dict(sorted(
+            (scores.lang_names[k], v[0] / v[1] if v[1] else None) for k, v in lang_rouge.items())),
         "per_category": per_category,
         "policies": policies.describe(),
-        "bootstrap": {**boot, "unit": "record", "interval": "percentile"},
+        "bootstrap": boot_settings(n_boot, seed, alpha),
         "entity_backend": entity_backend,
         "bertscore": bert_info,
         "grounding": grounding,
     }
 
 
-# The headline metrics: name -> (label, how to get per-record data, CI function, diff function)
-def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple]:
-    specs: dict[str, tuple] = {
-        "parse_rate": ("JSON parse rate", a["parsed"], stats.bootstrap_mean_ci,
-                       stats.paired_bootstrap_diff),
-        "schema_valid_rate": ("schema-valid rate", a["valid"], stats.bootstrap_mean_ci,
-                              stats.paired_bootstrap_diff),
-    }
-    labels = {"rouge1": "ROUGE-1 (macro)", "rouge2": "ROUGE-2 (macro)",
-              "rougeL": "ROUGE-L (macro)"}
-    for t in ROUGE_TYPES:
-        specs[t] = (labels[t], a[t], stats.bootstrap_macro_ci, stats.paired_bootstrap_macro_diff)
-    if a["bert"] is not None:
-        specs["bertscore_f1"] = ("BERTScore F1 (macro)", a["bert"], stats.bootstrap_macro_ci,
-                                 stats.paired_bootstrap_macro_diff)
-    if a["bleu"] is not None:
-        specs["bleu"] = ("sentence BLEU (macro)", a["bleu"], stats.bootstrap_macro_ci,
-                         stats.paired_bootstrap_macro_diff)
-    if a["entity"] is not None:
-        summed = a["entity"].sum(axis=1)  # nan rows (skipped records) stay nan
-        specs["entity_micro_f1"] = ("entity F1 (micro)", summed, stats.bootstrap_counts_f1_ci,
-                                    stats.paired_bootstrap_counts_f1_diff)
-        specs["entity_macro_f1"] = ("entity F1 (macro)", a["entity"],
-                                    stats.bootstrap_macro_f1_ci,
-                                    stats.paired_bootstrap_macro_f1_diff)
-    specs["na_f1"] = ("N/A agreement F1", _na_counts(a["na"]).sum(axis=1),
-                      stats.bootstrap_counts_f1_ci, stats.paired_bootstrap_counts_f1_diff)
-    for i, f in enumerate(scores.exact_fields):
-        # A choice field (never in the policy's exclude_fields list) is scored by accuracy.
-        label = f"{f} accuracy" if f in scores.choice_fields else f"{f} exact match"
-        specs[f"exact_{f}"] = (label, a["exact"][:, i], stats.bootstrap_mean_ci,
-                               stats.paired_bootstrap_diff)
-    if a["grounding"] is not None:
-        # Over the text categories (age and gender are normalised values, not spans).
-        text = [scores.fields.index(f) for f in scores.text_fields]
-        shares = _grounding_shares(a["grounding"][:, text, :].sum(axis=1))
-        for name, (label, _) in GROUNDING_SHARES.items():
-            specs[name] = (label, shares[name], stats.bootstrap_counts_f1_ci,
-                           stats.paired_bootstrap_counts_f1_diff)
-    return specs
+def boot_settings(n_boot: int, seed: int, alpha: float) -> dict[str, Any]:
+    """How the CIs were made, as the reports state it."""
+    return {"n_boot": n_boot, "seed": seed, "alpha": alpha, "unit": "record",
+            "resampling": "Poisson(1) weights per record, keyed by seed and record id",
+            "interval": "percentile"}
 
 
-def _headline(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
-    return {name: {"label": label, **ci_fn(data, **boot)}
-            for name, (label, data, ci_fn, _) in _headline_specs(scores, a).items()}
-
-
-# Per-category metrics compared between runs: name -> (array key, kind)
-_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "bleu": "bleu",
-                     "entity_f1": "entity"}
-# Grounding shares with a CI per category (every field, age and gender included).
-_CATEGORY_SHARES = ("grounded_exact", "ungrounded")
-
-
-def _category_shares(scores: RunScores, a: dict) -> dict[str, dict[str, np.ndarray]]:
-    if a.get("grounding") is None:
-        return {}
-    return {f: _grounding_shares(a["grounding"][:, i, :]) for i, f in enumerate(scores.fields)}
+def _aligned_chunks(runs: dict[str, RunScores]) -> Iterator[tuple[int, dict[str, dict]]]:
+    """(first position, run -> arrays) over the gold positions, the runs side by side."""
+    first = next(iter(runs.values()))
+    for name, s in runs.items():
+        if s.n_gold != first.n_gold:
+            raise ValueError(f"run {name} was scored against another gold split "
+                             f"({s.n_gold} records, not {first.n_gold})")
+    for start in range(0, first.n_gold, EVAL_CHUNK):
+        yield start, {name: s.rows(start, start + EVAL_CHUNK) for name, s in runs.items()}
 
 
 def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
@@ -583,41 +676,68 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
 
     Returns, for the common records, every run's headline values with CIs, and per compared
     run the difference to the baseline with its CI and p-value, overall and per category.
+    One streamed pass over all runs' rows, side by side.
     """
     if baseline not in runs:
         raise ConfigError(f"baseline run {baseline!r} is not among the runs {list(runs)}")
-    boot = {"n_boot": n_boot, "seed": seed, "alpha": alpha}
-    common = set.intersection(*(set(s.ids) for s in runs.values()))
-    order = [i for i in runs[baseline].ids if i in common]
-    arrays = {}
-    for name, s in runs.items():
-        pos = {rid: k for k, rid in enumerate(s.ids)}
-        arrays[name] = s.arrays([pos[i] for i in order])
-    base_scores = runs[baseline]
-    specs = {name: _headline_specs(runs[name], arrays[name]) for name in runs}
-    headline = {name: {m: {"label": sp[0], **sp[2](sp[1], **boot)} for m, sp in spec.items()}
-                for name, spec in specs.items()}
-    per_category = {name: _category_cis(base_scores, arrays[name], boot) for name in runs}
+    boot = stats.Bootstrap(n_boot, seed, alpha)
+    empty = {name: _empty(s) for name, s in runs.items()}
+    labels = {name: {m: sp[0] for m, sp in _headline_specs(s, empty[name]).items()}
+              for name, s in runs.items()}
+    categories = {name: list(_category_specs(s, empty[name], _CATEGORY_METRICS))
+                  for name, s in runs.items()}
+    n_common = 0
+    for _, parts in _aligned_chunks(runs):
+        common = np.logical_and.reduce([a["present"] for a in parts.values()])
+        if not common.any():
+            continue
+        n_common += int(common.sum())
+        sub = {name: take(a, common) for name, a in parts.items()}
+        w = boot.weights(sub[baseline]["keys"])
+        head = {name: _headline_specs(runs[name], a) for name, a in sub.items()}
+        cats = {name: _category_specs(runs[name], a, _CATEGORY_METRICS)
+                for name, a in sub.items()}
+        for name in runs:
+            for m, (_, kind, values) in head[name].items():
+                boot.add(("run", name, m), kind, values, w)
+            for key, (kind, values) in cats[name].items():
+                boot.add(("run", name, *key), kind, values, w)
+            if name == baseline:
+                continue
+            for m, (_, kind, values) in head[name].items():
+                if m in head[baseline]:
+                    boot.add_paired(("diff", name, m), kind, head[baseline][m][2], values, w)
+            for key, (kind, values) in cats[name].items():
+                if key in cats[baseline]:
+                    boot.add_paired(("diff", name, *key), kind, cats[baseline][key][1], values,
+                                    w)
+    headline = {name: {m: {"label": label, **boot.ci(("run", name, m))}
+                       for m, label in labels[name].items()} for name in runs}
+    per_category: dict[str, dict] = {}
+    for name in runs:
+        per_category[name] = {}
+        for f, m in categories[name]:
+            per_category[name].setdefault(f, {})[m] = boot.ci(("run", name, f, m))
     diffs: dict[str, dict] = {}
     for name in runs:
         if name == baseline:
             continue
-        overall = {}
-        for m, (_, data_b, _, diff_fn) in specs[name].items():
-            if m in specs[baseline]:
-                overall[m] = diff_fn(specs[baseline][m][1], data_b, **boot)
-        diffs[name] = {"overall": overall,
-                       "per_category": _category_diffs(base_scores, arrays[baseline],
-                                                       arrays[name], boot)}
+        by_category: dict[str, dict] = {}
+        for f, m in categories[name]:
+            if (f, m) in categories[baseline]:
+                by_category.setdefault(f, {})[m] = boot.diff(("diff", name, f, m))
+        diffs[name] = {"overall": {m: boot.diff(("diff", name, m)) for m in labels[name]
+                                   if m in labels[baseline]},
+                       "per_category": by_category}
     return {
         "runs": list(runs),
         "baseline": baseline,
-        "n_common": len(order),
+        "n_common": n_common,
         "n_per_run": {name: s.n for name, s in runs.items()},
         "headline": headline,
         "per_category": per_category,
         "diffs": diffs,
-        "bootstrap": {**boot, "unit": "record", "interval": "percentile", "paired": True},
+        "bootstrap": {**boot_settings(n_boot, seed, alpha), "paired": True},
     }
 
 
@@ -641,84 +761,45 @@ def single_run_comparison(run: str, metrics: dict) -> dict:
             "bootstrap": {**metrics["bootstrap"], "paired": True}}
 
 
-def _category_cis(scores: RunScores, a: dict, boot: dict) -> dict[str, dict]:
-    out = {}
-    for j, f in enumerate(scores.text_fields):
-        entry = {}
-        for m, key in _CATEGORY_METRICS.items():
-            if a.get(key) is None:
-                continue
-            if key == "entity":
-                entry[m] = stats.bootstrap_counts_f1_ci(a[key][:, j, :], **boot)
-            else:
-                entry[m] = stats.bootstrap_mean_ci(a[key][:, j], **boot)
-        out[f] = entry
-    for i, f in enumerate(scores.exact_fields):
-        out[f] = {"exact_match": stats.bootstrap_mean_ci(a["exact"][:, i], **boot)}
-    for f, shares in _category_shares(scores, a).items():
-        out.setdefault(f, {}).update(
-            {m: stats.bootstrap_counts_f1_ci(shares[m], **boot) for m in _CATEGORY_SHARES})
-    return out
-
-
-def _category_diffs(scores: RunScores, a: dict, b: dict, boot: dict) -> dict[str, dict]:
-    out = {}
-    for j, f in enumerate(scores.text_fields):
-        entry = {}
-        for m, key in _CATEGORY_METRICS.items():
-            if a.get(key) is None or b.get(key) is None:
-                continue
-            if key == "entity":
-                entry[m] = stats.paired_bootstrap_counts_f1_diff(a[key][:, j, :],
-                                                                 b[key][:, j, :], **boot)
-            else:
-                entry[m] = stats.paired_bootstrap_diff(a[key][:, j], b[key][:, j], **boot)
-        out[f] = entry
-    for i, f in enumerate(scores.exact_fields):
-        out[f] = {"exact_match": stats.paired_bootstrap_diff(a["exact"][:, i],
-                                                             b["exact"][:, i], **boot)}
-    shares_a, shares_b = _category_shares(scores, a), _category_shares(scores, b)
-    for f in (f for f in shares_a if f in shares_b):  # in field order
-        out.setdefault(f, {}).update(
-            {m: stats.paired_bootstrap_counts_f1_diff(shares_a[f][m], shares_b[f][m], **boot)
-             for m in _CATEGORY_SHARES})
-    return out
+def _mean(x: np.ndarray) -> float | None:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if x.size else None
 
 
 def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
-    """Per record common to all runs: each run's parse flag, mean ROUGE-L and BERTScore over the
-    record's scored categories, its summed entity counts and its grounding counts over all
-    fields (to find where runs differ)."""
+    """Per record common to all runs (in gold order): each run's parse flag, mean ROUGE-L and
+    BERTScore over the record's scored categories, its summed entity counts and its grounding
+    counts over all fields (to find where runs differ)."""
     first = next(iter(runs.values()))
-    common = set.intersection(*(set(s.ids) for s in runs.values()))
-    rows = {name: {rid: k for k, rid in enumerate(s.ids)} for name, s in runs.items()}
-    arrays = {name: s.arrays() for name, s in runs.items()}
-    for k, rid in enumerate(first.ids):
-        if rid not in common:
-            continue
-        out = {}
-        for name, a in arrays.items():
-            i = rows[name][rid]
-            entry: dict[str, Any] = {"parsed": bool(a["parsed"][i]),
-                                     "rougeL": _mean(a["rougeL"][i])}
-            if a["bert"] is not None:
-                entry["bertscore_f1"] = _mean(a["bert"][i])
-            if a["entity"] is not None:
-                c = a["entity"][i]
-                entry["entity"] = None if np.isnan(c).all() else _counts_dict(c)
-            if a["grounding"] is not None:  # item counts over all fields, to find unsupported
-                g = a["grounding"][i]
-                entry["grounding"] = None if np.isnan(g[:, :4]).all() else {
-                    k: (None if np.isnan(v) else int(v))
-                    for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)}
-            out[name] = entry
-        yield {"id": rid, "lang": first.langs[k], "runs": out}
+    ids = iter(first.gold)
+    for _, parts in _aligned_chunks(runs):
+        chunk_ids = list(islice(ids, EVAL_CHUNK))
+        common = np.logical_and.reduce([a["present"] for a in parts.values()])
+        for i in np.flatnonzero(common).tolist():
+            out = {}
+            for name, a in parts.items():
+                entry: dict[str, Any] = {"parsed": bool(a["parsed"][i]),
+                                         "rougeL": _mean(a["rougeL"][i])}
+                if a["bert"] is not None:
+                    entry["bertscore_f1"] = _mean(a["bert"][i])
+                if a["entity"] is not None:
+                    c = a["entity"][i]
+                    entry["entity"] = None if np.isnan(c).all() else _counts_dict(
+                        np.nansum(c, axis=0))
+                if a["grounding"] is not None:  # counts over all fields, to find unsupported
+                    g = a["grounding"][i]
+                    entry["grounding"] = None if np.isnan(g[:, :4]).all() else {
+                        k: (None if np.isnan(v) else int(v))
+                        for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)}
+                out[name] = entry
+            lang = first.lang_names[int(parts[next(iter(parts))]["lang"][i])]
+            yield {"id": chunk_ids[i], "lang": lang, "runs": out}
 
 
 def per_record_metrics(scores: RunScores) -> dict[str, np.ndarray]:
     """One number per record and automatic metric (mean over the record's scored text fields;
-    accuracy or exact match per exact field), nan where nothing was scored: what the LLM
-    judge's scores are correlated with."""
+    accuracy or exact match per exact field), nan where nothing was scored, in gold order
+    (`scores.ids`): what the LLM judge's scores are correlated with."""
     a = scores.arrays()
 
     def row_mean(x: np.ndarray) -> np.ndarray:

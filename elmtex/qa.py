@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import UserError
-from elmtex.io import read_jsonl
+from elmtex.io import id_hash, read_jsonl
 from elmtex.task import Field, Task
 
 # --- multiple choice ---------------------------------------------------------------------------
@@ -338,7 +338,8 @@ def judge_summary(ids: Sequence[str], per_record: dict[str, np.ndarray],
         "n_records": len(ids),
         "n_judged": judged,
         "n_invalid": judged - int((~np.isnan(scores)).sum()),
-        "mean_score": stats.bootstrap_mean_ci(scores, **boot),
+        "mean_score": stats.bootstrap_mean_ci(scores, **boot,
+                                              keys=[id_hash(i) for i in ids]),
         "score_counts": {str(k): counts.get(k, 0) for k in range(1, 6)},
         "agreement": agreement(scores, per_record),
     }

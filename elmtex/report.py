@@ -89,7 +89,7 @@ def notes_lines(metrics: dict) -> list[str]:
         "ROUGE and BERTScore overall: macro average over categories; entity P/R/F1 overall: "
         f"micro; entity backend: {metrics.get('entity_backend') or '-'}.",
         "Policies: " + "; ".join(metrics["policies"].values()) + ".",
-        f"CIs: {int((1 - b['alpha']) * 100)}% percentile bootstrap over records, "
+        f"CIs: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap over records, "
         f"{b['n_boot']} resamples, seed {b['seed']}.",
     ]
     if metrics.get("bertscore"):
@@ -269,9 +269,9 @@ def comparison_markdown(comparison: dict) -> str:
         lines += ["", f"#### {section['label']} per category", "",
                   *_md_table("category", head, section["rows"])]
     b = comparison["bootstrap"]
-    lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile bootstrap CI over records "
-              f"({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the same "
-              "resampled records for both runs); * marks a difference whose CI excludes 0."]
+    lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap CI over "
+              f"records ({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the "
+              "same record weights for both runs); * marks a difference whose CI excludes 0."]
     return "\n".join(lines) + "\n"
 
 
@@ -345,9 +345,9 @@ Baseline: <code>{{ c.baseline }}</code>. Records common to all runs: {{ c.n_comm
 <ul class="note">{% for run, lines in notes %}
 <li><code>{{ run }}</code>: {{ lines | join(' ') }}</li>
 {% endfor %}
-<li>Brackets: 95% percentile bootstrap CI over records ({{ c.bootstrap.n_boot }} resamples, seed
-{{ c.bootstrap.seed }}); differences are run minus baseline from a paired bootstrap on the same
-records; bold with * = the difference's CI excludes 0.</li></ul>
+<li>Brackets: 95% percentile Poisson bootstrap CI over records ({{ c.bootstrap.n_boot }}
+resamples, seed {{ c.bootstrap.seed }}); differences are run minus baseline from a paired
+bootstrap on the same records; bold with * = the difference's CI excludes 0.</li></ul>
 </body></html>
 """)
 

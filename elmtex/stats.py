@@ -1,21 +1,30 @@
-"""Seeded bootstrap confidence intervals and paired comparisons of runs.
+"""Seeded bootstrap confidence intervals and paired comparisons of runs, streamed over records.
 
 Rules (the same in every function):
-- The unit of resampling is the RECORD: n records are drawn with replacement, n_boot times,
-  from `numpy.random.default_rng(seed)` through `resample_indices` (one (n_boot, n) index
-  matrix; the vectorised functions draw the same matrix block by block), so a seed gives the
-  same resamples in the generic and the vectorised functions.
-- Missing records are dropped BEFORE resampling: None in `bootstrap_ci`, nan in the numpy
-  functions; in paired comparisons a record missing in either run is dropped from both. `n`
-  is the number of records that remain.
+- The unit of resampling is the RECORD, and the bootstrap is the Poisson bootstrap: on each of
+  n_boot resamples every record is counted w times, w ~ Poisson(1) (Hanley & MacGibbon 2006;
+  Chamandy et al. 2012, "Estimating uncertainty for massive data streams"). For large n it
+  gives the same intervals as drawing n records with replacement, and it needs no pass over
+  all records at once: every statistic here is a function of weighted sums of per-record
+  numbers, accumulated chunk by chunk (`Bootstrap`), so memory does not grow with the number
+  of records.
+- A record's weights depend only on the seed and the record's KEY (`poisson_weights`: a
+  64-bit hash of the seed, the key and the resample number; `elmtex.io.id_hash` of the id
+  in evaluate.py, the position in the array in the array functions here). So a record is
+  resampled the same way in every run (paired comparisons need no alignment beyond the id),
+  in every order and in every shard, and dropping a record leaves the others' weights as they
+  were.
+- Missing records count 0 in every sum: None in `bootstrap_ci`, nan in the array functions;
+  in paired comparisons a record missing in either run is dropped from both. `n` is the number
+  of records that remain.
 - The interval is the percentile interval: the alpha/2 and 1 - alpha/2 quantiles of the
   resampled statistic (numpy's default linear interpolation). Resamples on which the
-  statistic is undefined (None or nan, e.g. a micro F1 with no entities at all) are left out
-  of the quantiles.
+  statistic is undefined (nan, e.g. a micro F1 with no entities, or no record drawn at all)
+  are left out of the quantiles.
 - Micro F1 from per-record counts (tp, fp, fn) is 2TP/(2TP+FP+FN) of the summed counts, as in
   `elmtex.entities.MatchCounts`; undefined when all three sums are 0.
 - Paired differences are b - a (b = the compared run, a = the baseline), with the same
-  resample indices for both runs. The p-value is two-sided: twice the fraction of resampled
+  weights for both runs. The p-value is two-sided: twice the fraction of resampled
   differences on the other side of 0 from the observed one (0 itself counts as the other
   side), capped at 1; 1.0 when the observed difference is 0. Its resolution is 1/n_boot: 0.0
   means "below 2/n_boot".
@@ -30,16 +39,20 @@ Rules (the same in every function):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
 
 from elmtex.config import ConfigError
 
-# Resampled statistics are computed in blocks of rows so the temporary (block, n) arrays stay
-# small whatever n_boot is.
-_BLOCK_ELEMENTS = 1 << 21
+KINDS = ("mean", "f1", "macro_mean", "macro_f1")
+CHUNK = 256  # records per accumulation step in the array functions
+
+# P(X <= k) for X ~ Poisson(1), up to where it reaches 1 in float64.
+_POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(30)])
+_MASK64 = (1 << 64) - 1
 
 
 def _check(n_boot: int, alpha: float) -> None:
@@ -49,27 +62,91 @@ def _check(n_boot: int, alpha: float) -> None:
         raise ConfigError(f"alpha must lie in (0, 1), got {alpha!r}.")
 
 
-def resample_indices(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """The (n_boot, n) matrix of record indices every bootstrap in this module uses."""
-    return np.random.default_rng(seed).integers(0, n, size=(int(n_boot), n))
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijection of uint64 that scrambles every bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
-class _Resamples:
-    """`resample_indices(n, n_boot, seed)`, drawn block by block when used and never held
-    whole: 1,000 resamples of 60,000 records would be 480 MB of indices. Successive draws from
-    one generator give the same numbers as one big draw, so the resamples are the same."""
+def poisson_weights(keys, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, len(keys)) Poisson(1) counts: resample b's weight of the record with key k is a
+    function of (seed, k, b) only."""
+    keys = np.asarray(keys, dtype=np.uint64).reshape(-1)
+    salt = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _MASK64
+    with np.errstate(over="ignore"):
+        base = _mix(keys ^ np.uint64(salt))
+        steps = (np.arange(1, int(n_boot) + 1, dtype=np.uint64)
+                 * np.uint64(0x9E3779B97F4A7C15))
+        z = _mix(base[None, :] + steps[:, None])
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53  # uniform in [0, 1)
+    return np.searchsorted(_POISSON_CDF, u, side="right").astype(np.float64)
 
-    def __init__(self, n: int, n_boot: int, seed: int):
-        self.shape = (int(n_boot), int(n))
-        self.seed = seed
 
-    def blocks(self, per_record: int):
-        """(rows, index block) in order, each block of at most _BLOCK_ELEMENTS values."""
-        n_boot, n = self.shape
-        rng = np.random.default_rng(self.seed)  # afresh per pass: paired runs get the same
-        for rows in _blocks(n_boot, n * per_record):
-            yield rows, rng.integers(0, n, size=(rows.stop - rows.start, n))
+# Per-record features and the statistic of their sums, per kind --------------------------------
 
+def present(kind: str, values: np.ndarray) -> np.ndarray:
+    """(m,) records with a value: not nan (mean), no nan (f1), not all nan (macro kinds)."""
+    v = np.asarray(values, dtype=float)
+    nan = np.isnan(v.reshape(v.shape[0], -1))
+    if kind in ("mean", "f1"):
+        return ~nan.any(axis=1)
+    return ~nan.all(axis=1)
+
+
+def features(kind: str, values: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+    """(m, k) per-record numbers whose sums give the statistic; the last column counts the
+    record (1 when present and kept). `keep` drops records (paired comparisons)."""
+    v = np.asarray(values, dtype=float)
+    m = v.shape[0]
+    rec = present(kind, v) if keep is None else present(kind, v) & keep
+    scored = ~np.isnan(v) & rec.reshape((m,) + (1,) * (v.ndim - 1))
+    x = np.where(scored, v, 0.0).reshape(m, -1)
+    if kind == "mean":
+        cols = [x, rec[:, None]]
+    elif kind == "f1":
+        cols = [x.reshape(m, 3), rec[:, None]]
+    elif kind == "macro_mean":
+        cols = [x, scored.reshape(m, -1), rec[:, None]]
+    elif kind == "macro_f1":
+        cols = [x, rec[:, None]]
+    else:
+        raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
+    return np.concatenate([np.asarray(c, dtype=float) for c in cols], axis=1)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+
+
+def _f1(summed: np.ndarray) -> np.ndarray:
+    """Micro F1 of summed (tp, fp, fn) on the last axis; nan where there is nothing to score."""
+    tp, fp, fn = summed[..., 0], summed[..., 1], summed[..., 2]
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _nanmean_last(m: np.ndarray) -> np.ndarray:
+    defined = ~np.isnan(m)
+    return _ratio(np.where(defined, m, 0.0).sum(axis=-1), defined.sum(axis=-1))
+
+
+def statistic(kind: str, sums: np.ndarray) -> np.ndarray:
+    """The statistic from summed features (..., k) -> (...); nan where undefined."""
+    s = sums[..., :-1]
+    if kind == "mean":
+        return _ratio(s[..., 0], sums[..., -1])
+    if kind == "f1":
+        return _f1(s)
+    if kind == "macro_mean":
+        f = s.shape[-1] // 2
+        return _nanmean_last(_ratio(s[..., :f], s[..., f:]))
+    if kind == "macro_f1":
+        return _nanmean_last(_f1(s.reshape(*s.shape[:-1], -1, 3)))
+    raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
+
+
+# Results -------------------------------------------------------------------------------------
 
 def _interval(boot: np.ndarray, alpha: float) -> tuple[float | None, float | None]:
     boot = boot[~np.isnan(boot)]
@@ -79,59 +156,119 @@ def _interval(boot: np.ndarray, alpha: float) -> tuple[float | None, float | Non
     return float(low), float(high)
 
 
-def _blocks(n_boot: int, n: int):
-    step = max(1, _BLOCK_ELEMENTS // max(n, 1))
-    for start in range(0, n_boot, step):
-        yield slice(start, min(start + step, n_boot))
+def _p_value(diff: float, boot: np.ndarray) -> float:
+    boot = boot[~np.isnan(boot)]
+    if diff == 0 or boot.size == 0:
+        return 1.0
+    other_side = np.mean(boot <= 0) if diff > 0 else np.mean(boot >= 0)
+    return float(min(1.0, 2 * other_side))
 
 
 def _none_ci(n: int) -> dict[str, Any]:
     return {"value": None, "low": None, "high": None, "n": n}
 
 
-def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
-                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05) -> dict[str, Any]:
-    """Percentile CI of any statistic of a list of per-record items (generic, slow path).
+def _none_diff(n: int) -> dict[str, Any]:
+    return {"diff": None, "low": None, "high": None, "p_value": None, "n": n}
 
-    `statistic` receives a list of records (the resample, duplicates included) and returns a
-    float or None. Records that are None are dropped first.
+
+class Bootstrap:
+    """Weighted sums of named estimates, fed chunk by chunk: memory is n_boot x (numbers per
+    estimate), whatever the number of records.
+
+        boot = Bootstrap(n_boot, seed, alpha)
+        for chunk in ...:
+            w = boot.weights(keys_of_chunk)
+            boot.add("rougeL", "macro_mean", rougeL_of_chunk, w)
+            boot.add_paired("rougeL b-a", "macro_mean", a_chunk, b_chunk, w)
+        boot.ci("rougeL"); boot.diff("rougeL b-a")
     """
-    _check(n_boot, alpha)
-    records = [r for r in per_record if r is not None]
-    n = len(records)
-    if n == 0:
-        return _none_ci(0)
-    value = statistic(records)
-    if value is None:
-        return _none_ci(n)
-    boot = np.full(int(n_boot), np.nan)
-    for b, row in enumerate(resample_indices(n, n_boot, seed)):
-        s = statistic([records[i] for i in row])
-        if s is not None:
-            boot[b] = s
-    low, high = _interval(boot, alpha)
-    return {"value": float(value), "low": low, "high": high, "n": n}
+
+    def __init__(self, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05):
+        _check(n_boot, alpha)
+        self.n_boot, self.seed, self.alpha = int(n_boot), seed, alpha
+        self._kind: dict[Hashable, str] = {}
+        self._point: dict[Hashable, np.ndarray] = {}
+        self._boot: dict[Hashable, np.ndarray] = {}
+
+    def weights(self, keys) -> np.ndarray:
+        return poisson_weights(keys, self.n_boot, self.seed)
+
+    def _add(self, name: Hashable, kind: str, feats: np.ndarray, w: np.ndarray) -> None:
+        if w.shape[1] != feats.shape[0]:
+            raise ValueError(f"{w.shape[1]} weights for {feats.shape[0]} records")
+        if name not in self._kind:
+            self._kind[name] = kind
+            self._point[name] = np.zeros(feats.shape[1])
+            self._boot[name] = np.zeros((self.n_boot, feats.shape[1]))
+        elif self._kind[name] != kind or self._point[name].shape[0] != feats.shape[1]:
+            raise ValueError(f"estimate {name!r} was fed a different kind or shape before")
+        self._point[name] += feats.sum(axis=0)
+        self._boot[name] += w @ feats
+
+    def add(self, name: Hashable, kind: str, values, w: np.ndarray) -> None:
+        """Add a chunk of per-record values (records on axis 0; nan = missing)."""
+        self._add(name, kind, features(kind, values), w)
+
+    def add_paired(self, name: Hashable, kind: str, a, b, w: np.ndarray) -> None:
+        """Add a chunk of two runs' values on the same records (b - a); a record missing in
+        either run is dropped from both."""
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        if a.shape != b.shape:
+            raise ValueError(f"paired runs must be aligned: {a.shape} vs {b.shape}")
+        keep = present(kind, a) & present(kind, b)
+        self._add((name, "a"), kind, features(kind, a, keep), w)
+        self._add((name, "b"), kind, features(kind, b, keep), w)
+
+    def sums(self, name: Hashable) -> np.ndarray:
+        """The estimate's summed features over all records (weight 1)."""
+        return self._point[name]
+
+    def ci(self, name: Hashable) -> dict[str, Any]:
+        """{value, low, high, n} of an estimate (all None with n 0 when nothing was added)."""
+        if name not in self._kind:
+            return _none_ci(0)
+        kind, point = self._kind[name], self._point[name]
+        n = int(point[-1])
+        value = float(statistic(kind, point))
+        if n == 0 or math.isnan(value):
+            return _none_ci(n)
+        low, high = _interval(statistic(kind, self._boot[name]), self.alpha)
+        return {"value": value, "low": low, "high": high, "n": n}
+
+    def diff(self, name: Hashable) -> dict[str, Any]:
+        """{diff, low, high, p_value, n} of a paired estimate (b - a)."""
+        if (name, "a") not in self._kind:
+            return _none_diff(0)
+        kind = self._kind[(name, "a")]
+        pa, pb = self._point[(name, "a")], self._point[(name, "b")]
+        n = int(pa[-1])
+        diff = float(statistic(kind, pb) - statistic(kind, pa))
+        if n == 0 or math.isnan(diff):
+            return _none_diff(n)
+        boot = statistic(kind, self._boot[(name, "b")]) - statistic(kind, self._boot[(name, "a")])
+        low, high = _interval(boot, self.alpha)
+        return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
 
 
-def _as_values(values) -> np.ndarray:
-    v = np.asarray(values, dtype=float).reshape(-1)
-    return v[~np.isnan(v)]
+# Array functions (records on axis 0; keys default to positions 0..n-1) ----------------------
+
+def _keys(keys, n: int) -> np.ndarray:
+    if keys is None:
+        return np.arange(n, dtype=np.uint64)
+    k = np.asarray(keys, dtype=np.uint64).reshape(-1)
+    if k.size != n:
+        raise ValueError(f"{k.size} keys for {n} records")
+    return k
 
 
-def _boot_means(values: np.ndarray, idx: _Resamples) -> np.ndarray:
-    return _resampled(lambda x: x.mean(axis=1), values, idx)
-
-
-def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                      ) -> dict[str, Any]:
-    """Percentile CI of a mean of per-record values (nan = missing, dropped first)."""
-    _check(n_boot, alpha)
-    v = _as_values(values)
+def _matrix(values, ndim: int) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
     if v.size == 0:
-        return _none_ci(0)
-    boot = _boot_means(v, _Resamples(v.size, n_boot, seed))
-    low, high = _interval(boot, alpha)
-    return {"value": float(v.mean()), "low": low, "high": high, "n": int(v.size)}
+        return v.reshape((0,) + (3,) * (ndim - 1) if ndim > 1 else (0,))
+    if v.ndim != ndim:
+        raise ValueError(f"expected a {ndim}-dimensional array (records first), got {v.shape}")
+    return v
 
 
 def _as_counts(counts) -> np.ndarray:
@@ -143,192 +280,105 @@ def _as_counts(counts) -> np.ndarray:
     return c
 
 
-def _f1(summed: np.ndarray) -> np.ndarray:
-    """Micro F1 of rows of summed (tp, fp, fn); nan where there is nothing to score."""
-    tp, fp, fn = summed[..., 0], summed[..., 1], summed[..., 2]
-    denominator = 2 * tp + fp + fn
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, 2 * tp / np.where(denominator > 0, denominator, 1),
-                        np.nan)
+def _ci_of(kind: str, data: np.ndarray, n_boot: int, seed: int, alpha: float, keys,
+           ) -> dict[str, Any]:
+    boot = Bootstrap(n_boot, seed, alpha)
+    k = _keys(keys, data.shape[0])
+    for start in range(0, data.shape[0], CHUNK):
+        part = slice(start, start + CHUNK)
+        boot.add("x", kind, data[part], boot.weights(k[part]))
+    return boot.ci("x")
 
 
-def _boot_f1(counts: np.ndarray, idx: _Resamples) -> np.ndarray:
-    return _resampled(lambda x: _f1(x.sum(axis=1)), counts, idx)
+def _diff_of(kind: str, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int, alpha: float,
+             keys) -> dict[str, Any]:
+    if a.shape != b.shape:
+        raise ValueError(f"paired runs must be aligned: {a.shape} vs {b.shape}")
+    boot = Bootstrap(n_boot, seed, alpha)
+    k = _keys(keys, a.shape[0])
+    for start in range(0, a.shape[0], CHUNK):
+        part = slice(start, start + CHUNK)
+        boot.add_paired("x", kind, a[part], b[part], boot.weights(k[part]))
+    return boot.diff("x")
+
+
+def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
+                      keys=None) -> dict[str, Any]:
+    """Percentile CI of a mean of per-record values (nan = missing)."""
+    return _ci_of("mean", np.asarray(values, dtype=float).reshape(-1), n_boot, seed, alpha, keys)
 
 
 def bootstrap_counts_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                           ) -> dict[str, Any]:
+                           keys=None) -> dict[str, Any]:
     """Percentile CI of micro F1 from per-record (tp, fp, fn) rows (a row with a nan is
-    missing and dropped first)."""
-    _check(n_boot, alpha)
-    c = _as_counts(counts)
-    c = c[~np.isnan(c).any(axis=1)]
-    n = c.shape[0]
-    if n == 0:
-        return _none_ci(0)
-    value = float(_f1(c.sum(axis=0)))
-    if np.isnan(value):
-        return _none_ci(n)
-    low, high = _interval(_boot_f1(c, _Resamples(n, n_boot, seed)), alpha)
-    return {"value": value, "low": low, "high": high, "n": n}
-
-
-def _p_value(diff: float, boot: np.ndarray) -> float:
-    boot = boot[~np.isnan(boot)]
-    if diff == 0 or boot.size == 0:
-        return 1.0
-    other_side = np.mean(boot <= 0) if diff > 0 else np.mean(boot >= 0)
-    return float(min(1.0, 2 * other_side))
-
-
-def _none_diff(n: int) -> dict[str, Any]:
-    return {"diff": None, "low": None, "high": None, "p_value": None, "n": n}
+    missing)."""
+    return _ci_of("f1", _as_counts(counts), n_boot, seed, alpha, keys)
 
 
 def paired_bootstrap_diff(a, b, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                          ) -> dict[str, Any]:
+                          keys=None) -> dict[str, Any]:
     """Mean difference b - a of two runs' per-record values on the same (aligned) records."""
-    _check(n_boot, alpha)
     a = np.asarray(a, dtype=float).reshape(-1)
     b = np.asarray(b, dtype=float).reshape(-1)
-    if a.shape != b.shape:
-        raise ValueError(f"paired runs must be aligned: {a.size} vs {b.size} records")
-    keep = ~(np.isnan(a) | np.isnan(b))
-    a, b = a[keep], b[keep]
-    n = a.size
-    if n == 0:
-        return _none_diff(0)
-    diff = float(b.mean() - a.mean())
-    # The mean of per-record differences is the difference of the means on every resample;
-    # using it makes identical runs give exactly 0.
-    boot = _boot_means(b - a, _Resamples(n, n_boot, seed))
-    low, high = _interval(boot, alpha)
-    return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
+    return _diff_of("mean", a, b, n_boot, seed, alpha, keys)
 
 
 def paired_bootstrap_counts_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed: int = 1234,
-                                    alpha: float = 0.05) -> dict[str, Any]:
+                                    alpha: float = 0.05, keys=None) -> dict[str, Any]:
     """Micro F1 difference b - a of two runs' per-record (tp, fp, fn) on the same records."""
-    _check(n_boot, alpha)
-    ca, cb = _as_counts(counts_a), _as_counts(counts_b)
-    if ca.shape != cb.shape:
-        raise ValueError(f"paired runs must be aligned: {ca.shape[0]} vs {cb.shape[0]} records")
-    keep = ~(np.isnan(ca).any(axis=1) | np.isnan(cb).any(axis=1))
-    ca, cb = ca[keep], cb[keep]
-    n = ca.shape[0]
-    if n == 0:
-        return _none_diff(0)
-    diff = float(_f1(cb.sum(axis=0)) - _f1(ca.sum(axis=0)))
-    if np.isnan(diff):
-        return _none_diff(n)
-    idx = _Resamples(n, n_boot, seed)
-    boot = _boot_f1(cb, idx) - _boot_f1(ca, idx)
-    low, high = _interval(boot, alpha)
-    return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
-
-
-# Macro averages over categories -------------------------------------------------------------
-
-def _macro_means(x: np.ndarray) -> np.ndarray:
-    """(b, n, F) values with nan -> (b,) mean over categories of per-category means."""
-    scored = ~np.isnan(x)
-    sums = np.where(scored, x, 0.0).sum(axis=1)
-    counts = scored.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        means = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
-    return _nanmean_rows(means)
-
-
-def _macro_f1s(x: np.ndarray) -> np.ndarray:
-    """(b, n, F, 3) counts -> (b,) mean over categories of per-category micro F1."""
-    return _nanmean_rows(_f1(np.nansum(x, axis=1)))
-
-
-def _nanmean_rows(m: np.ndarray) -> np.ndarray:
-    defined = ~np.isnan(m)
-    k = defined.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(k > 0, np.where(defined, m, 0.0).sum(axis=1) / np.where(k > 0, k, 1),
-                        np.nan)
-
-
-def _resampled(stat: Callable[[np.ndarray], np.ndarray], data: np.ndarray,
-               idx: _Resamples) -> np.ndarray:
-    """stat over every resample, in blocks; `data` has the records on axis 0."""
-    out = np.empty(idx.shape[0])
-    per_record = max(1, int(np.prod(data.shape[1:])))
-    for rows, block in idx.blocks(per_record):
-        out[rows] = stat(data[block])
-    return out
-
-
-def _present(data: np.ndarray) -> np.ndarray:
-    """Records with at least one value (all-nan records are missing)."""
-    return ~np.isnan(data.reshape(data.shape[0], -1)).all(axis=1)
-
-
-def _macro_ci(data: np.ndarray, stat, n_boot: int, seed: int, alpha: float) -> dict[str, Any]:
-    _check(n_boot, alpha)
-    data = data[_present(data)] if data.size else data
-    n = data.shape[0]
-    if n == 0:
-        return _none_ci(0)
-    value = float(stat(data[None])[0])
-    if np.isnan(value):
-        return _none_ci(n)
-    low, high = _interval(_resampled(stat, data, _Resamples(n, n_boot, seed)), alpha)
-    return {"value": value, "low": low, "high": high, "n": n}
-
-
-def _macro_diff(a: np.ndarray, b: np.ndarray, stat, n_boot: int, seed: int, alpha: float,
-                ) -> dict[str, Any]:
-    _check(n_boot, alpha)
-    if a.shape != b.shape:
-        raise ValueError(f"paired runs must be aligned: {a.shape} vs {b.shape}")
-    if a.size:
-        keep = _present(a) & _present(b)
-        a, b = a[keep], b[keep]
-    n = a.shape[0]
-    if n == 0:
-        return _none_diff(0)
-    diff = float(stat(b[None])[0] - stat(a[None])[0])
-    if np.isnan(diff):
-        return _none_diff(n)
-    idx = _Resamples(n, n_boot, seed)
-    boot = _resampled(stat, b, idx) - _resampled(stat, a, idx)
-    low, high = _interval(boot, alpha)
-    return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
-
-
-def _matrix(values, ndim: int) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return v.reshape((0,) + (1,) * (ndim - 1))
-    if v.ndim != ndim:
-        raise ValueError(f"expected a {ndim}-dimensional array (records first), got {v.shape}")
-    return v
+    return _diff_of("f1", _as_counts(counts_a), _as_counts(counts_b), n_boot, seed, alpha, keys)
 
 
 def bootstrap_macro_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                       ) -> dict[str, Any]:
+                       keys=None) -> dict[str, Any]:
     """Percentile CI of a macro average from an (n records, F categories) matrix with nan."""
-    return _macro_ci(_matrix(values, 2), _macro_means, n_boot, seed, alpha)
+    return _ci_of("macro_mean", _matrix(values, 2), n_boot, seed, alpha, keys)
 
 
 def paired_bootstrap_macro_diff(a, b, n_boot: int = 1000, seed: int = 1234,
-                                alpha: float = 0.05) -> dict[str, Any]:
+                                alpha: float = 0.05, keys=None) -> dict[str, Any]:
     """Macro-average difference b - a of two runs' aligned (n, F) matrices."""
-    return _macro_diff(_matrix(a, 2), _matrix(b, 2), _macro_means, n_boot, seed, alpha)
+    return _diff_of("macro_mean", _matrix(a, 2), _matrix(b, 2), n_boot, seed, alpha, keys)
 
 
 def bootstrap_macro_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                          ) -> dict[str, Any]:
+                          keys=None) -> dict[str, Any]:
     """Percentile CI of macro F1 from (n records, F categories, 3) counts (tp, fp, fn)."""
-    return _macro_ci(_matrix(counts, 3), _macro_f1s, n_boot, seed, alpha)
+    return _ci_of("macro_f1", _matrix(counts, 3), n_boot, seed, alpha, keys)
 
 
 def paired_bootstrap_macro_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed: int = 1234,
-                                   alpha: float = 0.05) -> dict[str, Any]:
+                                   alpha: float = 0.05, keys=None) -> dict[str, Any]:
     """Macro F1 difference b - a of two runs' aligned (n, F, 3) counts."""
-    return _macro_diff(_matrix(counts_a, 3), _matrix(counts_b, 3), _macro_f1s, n_boot, seed,
-                       alpha)
+    return _diff_of("macro_f1", _matrix(counts_a, 3), _matrix(counts_b, 3), n_boot, seed,
+                    alpha, keys)
+
+
+def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
+                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
+                 keys=None) -> dict[str, Any]:
+    """Percentile CI of any statistic of a list of per-record items (generic, slow path: the
+    reference the vectorised functions are tested against).
+
+    `statistic` receives a list of records (the resample: each record repeated by its
+    weight) and returns a float or None. Records that are None are dropped.
+    """
+    _check(n_boot, alpha)
+    k = _keys(keys, len(per_record))
+    kept = [i for i, r in enumerate(per_record) if r is not None]
+    records = [per_record[i] for i in kept]
+    n = len(records)
+    if n == 0:
+        return _none_ci(0)
+    value = statistic(records)
+    if value is None:
+        return _none_ci(n)
+    weights = poisson_weights(k[kept], n_boot, seed).astype(int)
+    boot = np.full(int(n_boot), np.nan)
+    for b, row in enumerate(weights):
+        resample = [r for r, times in zip(records, row, strict=True) for _ in range(times)]
+        s = statistic(resample) if resample else None
+        if s is not None:
+            boot[b] = s
+    low, high = _interval(boot, alpha)
+    return {"value": float(value), "low": low, "high": high, "n": n}

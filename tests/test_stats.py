@@ -10,7 +10,7 @@ from elmtex.stats import (
     bootstrap_mean_ci,
     paired_bootstrap_counts_f1_diff,
     paired_bootstrap_diff,
-    resample_indices,
+    poisson_weights,
 )
 
 # Small, fixed data: every test here runs in milliseconds.
@@ -36,11 +36,18 @@ def py_quantile(sorted_xs, q):
     return sorted_xs[lo] + (h - lo) * (sorted_xs[hi] - sorted_xs[lo])
 
 
-def py_bootstrap(records, stat, n_boot, seed, alpha=0.05):
-    """Pure-Python reference on the same index matrix."""
+def resamples(records, n_boot, seed, keys=None):
+    """Each resample as a list: record i repeated by its Poisson weight."""
+    keys = range(len(records)) if keys is None else keys
+    for row in poisson_weights(list(keys), n_boot, seed).astype(int).tolist():
+        yield [r for r, times in zip(records, row, strict=True) for _ in range(times)]
+
+
+def py_bootstrap(records, stat, n_boot, seed, alpha=0.05, keys=None):
+    """Pure-Python reference on the same weights."""
     boot = []
-    for row in resample_indices(len(records), n_boot, seed).tolist():
-        s = stat([records[i] for i in row])
+    for resample in resamples(records, n_boot, seed, keys):
+        s = stat(resample) if resample else None
         if s is not None:
             boot.append(s)
     boot.sort()
@@ -68,14 +75,16 @@ def test_constant_gives_degenerate_ci():
     r = bootstrap_mean_ci(np.full(7, 0.5), n_boot=200)
     assert (r["value"], r["low"], r["high"]) == (0.5, 0.5, 0.5)
     r = bootstrap_mean_ci(np.full(7, 0.1), n_boot=200)
-    assert r["low"] == r["high"] == pytest.approx(0.1)
+    assert r["low"] == pytest.approx(0.1) and r["high"] == pytest.approx(0.1)
 
 
 def test_missing_and_empty():
     assert bootstrap_mean_ci(np.array([])) == {"value": None, "low": None, "high": None, "n": 0}
     assert bootstrap_mean_ci(np.array([np.nan, np.nan]))["value"] is None
+    # a missing record counts 0 and leaves the others' weights (keyed by position) as they were
     with_nan = bootstrap_mean_ci(np.array([np.nan, *VALUES, np.nan]), n_boot=300, seed=3)
-    assert with_nan == bootstrap_mean_ci(np.array(VALUES), n_boot=300, seed=3)
+    assert with_nan == bootstrap_mean_ci(np.array(VALUES), n_boot=300, seed=3,
+                                         keys=np.arange(1, 11))
     assert bootstrap_ci([], py_mean)["value"] is None
     assert bootstrap_ci([None, None], py_mean)["n"] == 0
     assert bootstrap_counts_f1_ci(np.zeros((0, 3)))["value"] is None
@@ -90,7 +99,8 @@ def test_missing_and_empty():
 def test_vectorised_mean_equals_reference():
     values = [0.3, None, 0.8, 0.1, 0.5, 0.9]
     present = [v for v in values if v is not None]
-    value, low, high, _ = py_bootstrap(present, py_mean, n_boot=50, seed=11)
+    value, low, high, _ = py_bootstrap(present, py_mean, n_boot=50, seed=11,
+                                       keys=[0, 2, 3, 4, 5])
     fast = bootstrap_mean_ci(np.array([np.nan if v is None else v for v in values]),
                              n_boot=50, seed=11)
     generic = bootstrap_ci(values, py_mean, n_boot=50, seed=11)
@@ -138,7 +148,8 @@ def test_paired_diff_drops_records_missing_in_either_run():
     r = paired_bootstrap_diff(a, b, n_boot=100, seed=4)
     assert r["n"] == 3
     assert r["diff"] == pytest.approx((0.3 + 0.6 + 0.1) / 3 - (0.1 + 0.4 + 0.2) / 3)
-    assert r == paired_bootstrap_diff(a[[0, 3, 4]], b[[0, 3, 4]], n_boot=100, seed=4)
+    assert r == paired_bootstrap_diff(a[[0, 3, 4]], b[[0, 3, 4]], n_boot=100, seed=4,
+                                      keys=[0, 3, 4])
 
 
 def test_paired_counts_diff_equals_reference():
@@ -147,12 +158,44 @@ def test_paired_counts_diff_equals_reference():
     b[:, 0] += 1  # one more true positive per record
     r = paired_bootstrap_counts_f1_diff(a, b, n_boot=50, seed=9)
     ref = []
-    for row in resample_indices(len(COUNTS), 50, 9).tolist():
-        fa, fb = py_micro_f1(a[row].tolist()), py_micro_f1(b[row].tolist())
-        ref.append(fb - fa)
+    for ra, rb in zip(resamples(a.tolist(), 50, 9), resamples(b.tolist(), 50, 9),
+                      strict=True):
+        fa, fb = py_micro_f1(ra), py_micro_f1(rb)
+        if fa is not None and fb is not None:
+            ref.append(fb - fa)
     ref.sort()
     assert r["diff"] == pytest.approx(py_micro_f1(b.tolist()) - py_micro_f1(a.tolist()))
     assert r["low"] == pytest.approx(py_quantile(ref, 0.025))
     assert r["high"] == pytest.approx(py_quantile(ref, 0.975))
     assert r["p_value"] == pytest.approx(min(1.0, 2 * sum(d <= 0 for d in ref) / len(ref)))
     assert r["low"] > 0
+
+
+def test_poisson_weights():
+    w = poisson_weights(np.arange(20000), 200, seed=1)
+    assert w.shape == (200, 20000)
+    assert w.mean() == pytest.approx(1.0, abs=0.01) and w.var() == pytest.approx(1.0, abs=0.02)
+    assert (w >= 0).all() and (w == np.round(w)).all()
+    # P(0) = P(1) = 1/e for Poisson(1)
+    assert np.mean(w == 0) == pytest.approx(math.exp(-1), abs=0.005)
+    assert np.mean(w == 1) == pytest.approx(math.exp(-1), abs=0.005)
+    # a record's weights depend on its key and the seed, not on the other records
+    keys = np.array([7, 123456789, 2**63 + 5], dtype=np.uint64)
+    alone = poisson_weights(keys[1:2], 50, seed=3)
+    np.testing.assert_array_equal(poisson_weights(keys, 50, seed=3)[:, 1:2], alone)
+    assert not np.array_equal(poisson_weights(keys, 50, seed=4), poisson_weights(keys, 50, 3))
+    # resamples are nearly uncorrelated with each other
+    assert abs(np.corrcoef(w[0], w[1])[0, 1]) < 0.05
+
+
+def test_poisson_intervals_match_the_classical_bootstrap():
+    """For a mean of 400 values the Poisson bootstrap's interval is the classical one's (n
+    draws with replacement) within Monte Carlo error."""
+    rng = np.random.default_rng(0)
+    v = rng.exponential(size=400)
+    r = bootstrap_mean_ci(v, n_boot=2000, seed=5)
+    idx = rng.integers(0, v.size, size=(2000, v.size))
+    low, high = np.quantile(v[idx].mean(axis=1), [0.025, 0.975])
+    width = high - low
+    assert r["low"] == pytest.approx(low, abs=0.06 * width)
+    assert r["high"] == pytest.approx(high, abs=0.06 * width)

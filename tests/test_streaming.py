@@ -1,14 +1,13 @@
-"""The streaming readers and compact stores that keep memory flat at 60,000 records:
-io.SplitRecords / iter_split, io.SplitIndex (gold by id, read from disk) and rowstore.RowStore."""
+"""The streaming readers and stores that keep memory flat at 60,000 records: io.SplitRecords /
+iter_split, io.SplitIndex (gold by id, read from disk) and metrics.RunScores (scores on disk by
+gold position, bootstrapped in one streamed pass)."""
 
 import json
 
-import numpy as np
 import pytest
 from conftest import ROOT
 
 from elmtex.io import DataError, SplitIndex, SplitRecords, iter_split, load_split
-from elmtex.rowstore import RowStore
 
 DEMO = ROOT / "data/demo"
 
@@ -49,21 +48,53 @@ def test_split_index_names_bad_lines_and_duplicates(tmp_path, task):
         SplitIndex(tmp_path, ["en"], "test", task)
 
 
-def test_row_store_behaves_like_the_list_it_replaces():
-    rows = [[(1, 0, 2), (0.5, float("nan"), 3)] for _ in range(5000)]  # past one block
-    store, plain = RowStore(), []
-    for i, row in enumerate(rows):
-        row = [(i, *row[0][1:]), row[1]]
-        store.append(row)
-        plain.append(row)
-    store[4097][1][0] = 7.0  # item assignment through the row view
-    plain[4097][1] = (7.0, *plain[4097][1][1:])
-    assert len(store) == 5000
-    np.testing.assert_array_equal(np.asarray(store, dtype=float), np.asarray(plain, dtype=float))
-    assert np.asarray(RowStore()).shape == (0,)
-    flat = RowStore()
-    for x in (1.0, 0.0, float("nan")):
-        flat.append(x)
-    assert np.asarray(flat).shape == (3,) and flat[-1] != flat[-1]
-    with pytest.raises(ValueError, match="shape"):
-        flat.append([1.0, 2.0])
+def test_split_index_positions_are_file_order(task):
+    got = SplitIndex(DEMO, ["en", "de"], "test", task)
+    for k, rid in enumerate(got):
+        position, rec = got.position_and_record(rid)
+        assert position == k and rec["id"] == rid
+    assert got.position_and_record("no-such-id") is None
+
+
+def _cached_rows(task, gold):
+    """Answers made from the gold: every third record loses its diagnosis, every fifth adds an
+    item, one is no JSON."""
+    rows = []
+    for k, (rid, rec) in enumerate(gold.items()):
+        pred = dict(rec["summary"])
+        if k % 3 == 0:
+            pred["diagnosis"] = "N/A"
+        if k % 5 == 0:
+            pred["signs_symptoms"] = pred["signs_symptoms"] + "; fatigue"
+        rows.append({"id": rid, "finish_reason": "stop", "parsed": None if k == 4 else pred})
+    return rows
+
+
+def test_evaluation_does_not_depend_on_order_storage_or_gold_reader(task):
+    """Scores sit on disk by gold position and the bootstrap weights are keyed by record id:
+    the cache's order (a merge of shards, a resumed run) and the gold reader change nothing."""
+    from elmtex.entities import ItemsBackend
+    from elmtex.metrics import Policies, compare_runs, score_records, summarize
+
+    gold = {r["id"]: r for r in load_split(DEMO, ["en", "de"], "test", task)}
+    rows = _cached_rows(task, gold)
+    backend = ItemsBackend(task)
+
+    def metrics(g, rs):
+        return summarize(score_records(task, g, rs, Policies(), entity_backend=backend),
+                         Policies(), "items", n_boot=200)
+
+    base = metrics(gold, rows)
+    shuffled = rows[1::2] + rows[::2]  # two shards, merged in another order
+    assert metrics(gold, shuffled) == base
+    assert metrics(SplitIndex(DEMO, ["en", "de"], "test", task), rows) == base
+    # comparing against a run with fewer records uses the common records only, aligned by id
+    full = score_records(task, gold, rows, Policies(), entity_backend=backend)
+    part = score_records(task, gold, shuffled[:10], Policies(), entity_backend=backend)
+    c = compare_runs({"full": full, "part": part}, "full", n_boot=100)
+    assert c["n_common"] == 10 and c["n_per_run"] == {"full": len(rows), "part": 10}
+    for m, d in c["diffs"]["part"]["overall"].items():  # the same answers on the same records
+        assert d["diff"] in (0.0, None), m
+        if d["diff"] == 0.0:
+            assert d["low"] == d["high"] == 0.0
+    assert full.ids == list(gold)  # gold order, whatever the cache order
