@@ -18,11 +18,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 from elmtex import icl
 from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
-from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
+from elmtex.config import ConfigError, add_config_args, config_from_args
 from elmtex.constrained import decisive_generation
-from elmtex.io import SplitRecords
 from elmtex.prompts import PromptTemplate
-from elmtex.sharding import add_shard_args, shard_from_args
+from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 
 METHOD = "advanced_icl"
@@ -36,8 +35,7 @@ shard = shard_from_args(args)
 
 task = load_task(cfg["task"])
 template = PromptTemplate(task.prompt_path(METHOD))
-records = SplitRecords(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
-                       task, cfg["data"]["limit"], keep=shard.owns if shard else None)
+records = shard_records(cfg, task, shard)
 k = int(cfg["icl"]["k"])
 if k < 1:
     raise ConfigError(f"icl.k must be at least 1, got {k} (for no examples, use the naive stage).")

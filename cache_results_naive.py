@@ -15,11 +15,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 
 from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
-from elmtex.config import add_config_args, config_from_args, resolve_path
+from elmtex.config import add_config_args, config_from_args
 from elmtex.constrained import decisive_generation
-from elmtex.io import SplitRecords
 from elmtex.prompts import PromptTemplate
-from elmtex.sharding import add_shard_args, shard_from_args
+from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 
 METHOD = "naive"
@@ -33,8 +32,7 @@ shard = shard_from_args(args)
 
 task = load_task(cfg["task"])
 template = PromptTemplate(task.prompt_path("naive"))
-records = SplitRecords(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
-                       task, cfg["data"]["limit"], keep=shard.owns if shard else None)
+records = shard_records(cfg, task, shard)
 name = run_name(cfg, METHOD)
 cache_path, manifest_path = cache_paths(cfg, name, shard)
 if args.overwrite:

@@ -20,11 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 from elmtex import icl
 from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
-from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
+from elmtex.config import ConfigError, add_config_args, config_from_args
 from elmtex.constrained import decisive_generation
-from elmtex.io import SplitRecords
 from elmtex.prompts import PromptTemplate
-from elmtex.sharding import add_shard_args, shard_from_args
+from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 
 METHOD = "rag"
@@ -39,8 +38,7 @@ rag = cfg["rag"]
 
 task = load_task(cfg["task"])
 template = PromptTemplate(task.prompt_path(METHOD))
-records = SplitRecords(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
-                       task, cfg["data"]["limit"], keep=shard.owns if shard else None)
+records = shard_records(cfg, task, shard)
 k, rerank_to = int(rag["k"]), rag["rerank_to"]
 if k < 1 or (rerank_to is not None and not 1 <= int(rerank_to) <= k):
     raise ConfigError(f"rag.k must be at least 1 and rag.rerank_to null or between 1 and k; "

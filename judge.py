@@ -24,7 +24,7 @@ from elmtex.backends import GenerationSettings, make_backend
 from elmtex.cache import cache_paths, cache_responses, default_runs, prepare_manifest
 from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
 from elmtex.constrained import decisive_generation, task_json_schema
-from elmtex.io import SplitRecords, read_json, read_jsonl
+from elmtex.io import read_json, read_jsonl
 from elmtex.prompts import PromptTemplate
 from elmtex.qa import (
     JUDGE_TASK,
@@ -35,7 +35,7 @@ from elmtex.qa import (
     load_passages,
     reference_text,
 )
-from elmtex.sharding import add_shard_args, shard_from_args
+from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 
 METHOD = "judge"
@@ -54,8 +54,7 @@ if jc["context"] not in CONTEXTS:
     raise ConfigError(f"judge.context must be one of {CONTEXTS}, got {jc['context']!r}")
 
 task = load_task(cfg["task"])
-records = SplitRecords(resolve_path(cfg["data"]["dir"]), cfg["data"]["langs"], cfg["data"]["split"],
-                       task, cfg["data"]["limit"], keep=shard.owns if shard else None)
+records = shard_records(cfg, task, shard)
 runs = args.runs or [r for r in default_runs(cfg) if cache_paths(cfg, r)[0].exists()]
 if not runs:
     sys.exit("No cached runs to judge for this config; run a caching stage first.")

@@ -157,7 +157,8 @@ class SplitIndex(Mapping):
             fh.seek(place & ((1 << 48) - 1))
             return json.loads(fh.readline())
 
-    def _find(self, key: str) -> tuple[int, dict] | None:
+    def position_and_record(self, key: str) -> tuple[int, dict] | None:
+        """(the record's position in file order, the record), or None if it is not here."""
         import numpy as np
 
         h = np.uint64(id_hash(key))
@@ -170,12 +171,8 @@ class SplitIndex(Mapping):
         return None
 
     def get(self, key: str, default: Any = None) -> Any:
-        found = self._find(key)
+        found = self.position_and_record(key)
         return default if found is None else found[1]
-
-    def position_and_record(self, key: str) -> tuple[int, dict] | None:
-        """(the record's position in file order, the record), or None if it is not here."""
-        return self._find(key)
 
     def __getitem__(self, key: str) -> dict:
         rec = self.get(key)

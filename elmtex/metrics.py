@@ -564,6 +564,7 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     grounding_text = np.zeros(len(GROUNDING_COUNTS))
     lang_rouge: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     skipped = 0
+    text = [scores.fields.index(f) for f in scores.text_fields]
     for a in _chunks_present(scores):
         w = boot.weights(a["keys"])
         for name, (_, kind, values) in _headline_specs(scores, a).items():
@@ -577,14 +578,14 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
         if a["entity"] is not None:
             entity_sums += np.nansum(a["entity"], axis=0)
         if a["grounding"] is not None:
-            text = [scores.fields.index(f) for f in scores.text_fields]
             grounding_sums += _grounding_sums(a["grounding"])
             grounding_text += _grounding_sums(a["grounding"][:, text, :].sum(axis=1))
         skipped += int(np.isnan(a["valid"]).sum())
-        for lang, row in zip(a["lang"].astype(int).tolist(), a["rougeL"], strict=True):
-            scored = row[~np.isnan(row)]
-            lang_rouge[lang][0] += float(scored.sum())
-            lang_rouge[lang][1] += scored.size
+        langs = a["lang"].astype(int)
+        for lang in np.unique(langs).tolist():
+            rouge = a["rougeL"][langs == lang]
+            lang_rouge[lang][0] += float(np.nansum(rouge))
+            lang_rouge[lang][1] += int((~np.isnan(rouge)).sum())
 
     per_category: dict[str, dict] = {}
     for i, f in enumerate(scores.fields):

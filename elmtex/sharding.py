@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import ConfigError, UserError, resolve_path
-from elmtex.io import id_hash
+from elmtex.io import SplitRecords, id_hash
 
 ASSIGNMENT = "sha256(id) mod count"
 SHARD_FILE = re.compile(r"^(?P<run>.+)\.shard-(?P<number>\d{4,})-of-(?P<count>\d{4,})\.jsonl$")
@@ -151,6 +151,14 @@ def shard_from_args(args: argparse.Namespace, env: Mapping[str, str] = os.enviro
 # the same model files (`model`, but for its path: shards may run where the models folder lies
 # elsewhere, as a resumed run may) and the same selection of records.
 _SAME_IN_EVERY_SHARD = ("run", "method", "fingerprint", "decisive", "backend", "model")
+
+
+def shard_records(cfg: dict, task, shard: Shard | None) -> SplitRecords:
+    """The configured split's records (`data.*`) that this shard owns (all of them without a
+    shard), streamed: what every caching stage iterates."""
+    d = cfg["data"]
+    return SplitRecords(resolve_path(d["dir"]), d["langs"], d["split"], task, d["limit"],
+                        keep=shard.owns if shard else None)
 
 
 def _comparable(manifest: dict, key: str) -> Any:

@@ -265,7 +265,7 @@ def _keys(keys, n: int) -> np.ndarray:
 def _matrix(values, ndim: int) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if v.size == 0:
-        return v.reshape((0,) + (3,) * (ndim - 1) if ndim > 1 else (0,))
+        return v.reshape((0,) + (3,) * (ndim - 1))
     if v.ndim != ndim:
         raise ValueError(f"expected a {ndim}-dimensional array (records first), got {v.shape}")
     return v

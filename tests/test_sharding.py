@@ -135,12 +135,16 @@ def test_merge_refuses_a_missing_manifest(tmp_path, split_ids):
         merge_shards(tmp_path, "r")
 
 
+def edit_manifest(path, change) -> None:
+    m = json.loads(path.read_text())
+    change(m)
+    path.write_text(json.dumps(m))
+
+
 def test_merge_refuses_shards_of_other_settings(tmp_path, split_ids):
     write_shards(tmp_path, split_ids)
-    path = tmp_path / "r.shard-0002-of-0002.manifest.json"
-    m = json.loads(path.read_text())
-    m["fingerprint"], m["decisive"] = "other", {"fp": "other"}
-    path.write_text(json.dumps(m))
+    edit_manifest(tmp_path / "r.shard-0002-of-0002.manifest.json",
+                  lambda m: m.update(fingerprint="other", decisive={"fp": "other"}))
     with pytest.raises(ShardError, match=r"r\.shard-0002-of-0002\.manifest\.json and .*"
                                          r"r\.shard-0001-of-0002\.manifest\.json differ in "
                                          r"'fingerprint'"):
@@ -149,10 +153,8 @@ def test_merge_refuses_shards_of_other_settings(tmp_path, split_ids):
 
 def test_merge_refuses_shards_of_another_data_selection(tmp_path, split_ids):
     write_shards(tmp_path, split_ids)
-    path = tmp_path / "r.shard-0001-of-0002.manifest.json"
-    m = json.loads(path.read_text())
-    m["config"]["data"]["limit"] = 2
-    path.write_text(json.dumps(m))
+    edit_manifest(tmp_path / "r.shard-0001-of-0002.manifest.json",
+                  lambda m: m["config"]["data"].update(limit=2))
     with pytest.raises(ShardError, match="differ in config 'data'"):
         merge_shards(tmp_path, "r")
 
@@ -166,10 +168,8 @@ def test_merge_refuses_mixed_shard_counts(tmp_path, split_ids):
 
 def test_merge_refuses_a_manifest_of_another_shard_number(tmp_path, split_ids):
     write_shards(tmp_path, split_ids)
-    path = tmp_path / "r.shard-0002-of-0002.manifest.json"
-    m = json.loads(path.read_text())
-    m["shard"]["number"] = 1
-    path.write_text(json.dumps(m))
+    edit_manifest(tmp_path / "r.shard-0002-of-0002.manifest.json",
+                  lambda m: m["shard"].update(number=1))
     with pytest.raises(ShardError, match="says shard 1/2, its file name says 2/2"):
         merge_shards(tmp_path, "r")
 
