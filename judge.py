@@ -74,7 +74,8 @@ template = PromptTemplate(resolve_path(jc["prompt"]))
 judge_cfg = judge_config(cfg)
 settings = GenerationSettings.from_config(judge_cfg)
 if jc["constrained"]:  # the judgment's schema, not the task's
-    schema = task_json_schema(JUDGE_TASK, judge_cfg["generation"]["json_whitespace"])
+    schema = task_json_schema(JUDGE_TASK, judge_cfg["generation"]["json_whitespace"],
+                              judge_cfg["generation"]["max_value_chars"])
     settings = dataclasses.replace(settings, json_schema=schema)
 backend = make_backend(judge_cfg)
 print(f"judge: {backend.model_id} ({backend.name}), context: {jc['context']}")

@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from elmtex.hardware import benchmark_header  # noqa: E402
 from elmtex.stats import bootstrap_mean_ci  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -45,6 +46,7 @@ def classical(values: np.ndarray, rng: np.random.Generator) -> tuple[float, floa
 
 
 def main() -> None:
+    print(benchmark_header())
     print(f"95% percentile intervals of a mean, {args.runs} simulated runs per row, "
           f"{args.n_boot} resamples\n")
     print("| distribution | records | Poisson coverage | classical coverage | Poisson width "

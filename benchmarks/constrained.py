@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from elmtex.hardware import benchmark_header  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
@@ -100,6 +103,7 @@ n = times["unconstrained"]["n"]
 print(f"\nmodel {args.model}, demo test split: {args.limit} records per language ({n} in all), "
       f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, greedy; "
       f"{os.cpu_count()} CPU threads; caches and results in {out}\n")
+print(benchmark_header())
 print("| | " + " | ".join(VARIANTS) + " |")
 print("|---|" + "---:|" * len(VARIANTS))
 lines = [

@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from elmtex.bertscore import FieldBertScorer
 from elmtex.demo_data import generate_record
 from elmtex.entities import ItemsBackend
+from elmtex.hardware import benchmark_header
 from elmtex.metrics import Policies, make_rouge_scorer, score_records, summarize
 from elmtex.task import load_task
 
@@ -147,6 +148,7 @@ summarize(scores, policies, "items", bert.describe(), n_boot=args.n_boot)
 timings["bootstrap CIs (summarize, every metric)"] = time.perf_counter() - t
 
 print(f"\n{len(texts)} text pairs scored by ROUGE and BERTScore\n")
+print(benchmark_header())
 print("| step | seconds |")
 print("|---|---:|")
 for name, s in timings.items():

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT
 from elmtex.config import load_config
+from elmtex.hardware import benchmark_header
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="smollm2-135m-instruct")
@@ -198,6 +199,7 @@ if args.one:
     sys.exit(0)
 
 modes = list(GPU_MODES) if args.gpu else args.modes.split(",")
+print(benchmark_header())
 rows = []
 for mode in modes:
     cmd = [sys.executable, __file__, "--one", mode, "--model", args.model,

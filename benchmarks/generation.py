@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT
 from elmtex.backends import GenerationSettings, TransformersBackend
+from elmtex.hardware import benchmark_header
 from elmtex.io import load_split
 from elmtex.local_models import resolve_model_path
 from elmtex.prompts import PromptTemplate
@@ -27,7 +28,7 @@ from elmtex.task import load_task
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
-parser.add_argument("--dtype", default="bfloat16")
+parser.add_argument("--dtype", default="auto", help="auto: bf16 only where native")
 parser.add_argument("--records", type=int, default=16)
 parser.add_argument("--max-new-tokens", type=int, default=128)
 parser.add_argument("--batch-sizes", default="1,4,8,16")
@@ -86,6 +87,7 @@ for mode in ["sequential", *args.batch_sizes.split(",")]:
 base = rows[0]["tok_s"]
 print(f"\nmodel {args.model} ({args.dtype}), {args.records} demo records, "
       f"max_new_tokens {args.max_new_tokens}, {os.cpu_count()} CPU threads\n")
+print(benchmark_header())
 print("| mode | records/s | generated tok/s | speed-up | peak RSS MB |")
 print("|---|---:|---:|---:|---:|")
 for r in rows:

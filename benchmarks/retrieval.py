@@ -37,6 +37,7 @@ from tqdm import tqdm
 from elmtex import ROOT
 from elmtex.config import load_config, resolve_path
 from elmtex.demo_data import generate_record
+from elmtex.hardware import benchmark_header
 from elmtex.io import write_jsonl
 from elmtex.retrieval import Embedder, build_index
 
@@ -181,6 +182,7 @@ def fmt(values) -> str:
 
 
 data, queries = make_data()
+print(benchmark_header())
 print(f"embedding throughput on {args.sample} reports ...", file=sys.stderr)
 texts = [generate_record(LANG, "val", i)["report"] for i in range(args.sample)]
 embed_rows = embedding_rows(texts)

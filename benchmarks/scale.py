@@ -41,6 +41,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT  # noqa: E402
+from elmtex.hardware import benchmark_header  # noqa: E402
 
 STEPS = {
     "imports": "imports only",
@@ -224,6 +225,7 @@ def run_child(step: str, size: int, root: Path) -> dict:
 
 
 def main() -> None:
+    print(benchmark_header())
     sizes = [int(s) for s in args.sizes.split(",")]
     steps = [s for s in args.steps.split(",") if s]
     unknown = set(steps) - set(STEPS)

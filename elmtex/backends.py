@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import json
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import requests
 
 from elmtex.config import ConfigError
 from elmtex.constrained import schema_from_config
+from elmtex.hardware import describe as hardware_description
+from elmtex.hardware import resolve_dtype
 from elmtex.local_models import resolve_model_path
 
 Conversation = list[dict[str, str]]
@@ -59,21 +62,24 @@ class Generation:
 class Backend(Protocol):
     name: str
     model_id: str
+    dtype: str | None  # what the weights compute in (None: a server's, not known)
+    hardware: dict  # elmtex.hardware.describe() of the device it runs on
 
     def generate(self, conversations: list[Conversation],
                  settings: GenerationSettings) -> list[Generation]: ...
 
 
-def _torch_dtype(name: str):
+def _torch_dtype(name: str, device: str):
+    """A torch dtype; "auto" is bf16 only where it is native (elmtex.hardware)."""
     import torch
 
-    return "auto" if name == "auto" else getattr(torch, name)
+    return getattr(torch, resolve_dtype(name, device))
 
 
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, model_path: str, dtype: str = "bfloat16", device: str = "auto",
+    def __init__(self, model_path: str, dtype: str = "auto", device: str = "auto",
                  torch_threads: int | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -90,8 +96,11 @@ class TransformersBackend:
         self.tokenizer.padding_side = "left"  # decoder-only batching needs left padding
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(model_path, dtype=_torch_dtype(dtype))
+        self.model = AutoModelForCausalLM.from_pretrained(
+            model_path, dtype=_torch_dtype(dtype, self.device))
         self.model.to(self.device).eval()
+        self.dtype = str(self.model.dtype).removeprefix("torch.")
+        self.hardware = hardware_description(self.device)
         gen_cfg = self.model.generation_config
         eos = gen_cfg.eos_token_id if gen_cfg.eos_token_id is not None else \
             self.tokenizer.eos_token_id
@@ -196,8 +205,14 @@ class VLLMBackend:
                  max_model_len: int = 15360, gpu_memory_utilization: float = 0.9,
                  structured_outputs_config: dict | None = None,
                  pipeline_parallel_size: int = 1, data_parallel_size: int = 1,
-                 distributed_executor_backend: str | None = None):
+                 distributed_executor_backend: str | None = None, enforce_eager: bool = False,
+                 cpu_kv_cache_gib: int = 4):
         check_vllm_data_parallel(data_parallel_size)  # before the (slow) vLLM import
+        # The stage scripts read top to bottom, without a `__main__` guard: vLLM's engine core
+        # must then run in this process, as a spawned one would run the script again (vLLM's CPU
+        # platform always spawns). Its workers (tensor parallel on a GPU box) still get theirs.
+        os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(int(cpu_kv_cache_gib)))
         from vllm import LLM
 
         self.model_id = model_path
@@ -206,11 +221,14 @@ class VLLMBackend:
             extra["structured_outputs_config"] = structured_outputs_config
         if distributed_executor_backend:  # "ray" for a model spread over several nodes
             extra["distributed_executor_backend"] = distributed_executor_backend
+        dtype = resolve_dtype(dtype, "auto")  # vLLM's own "auto" is the checkpoint's dtype
+        self.dtype = dtype
         self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
                        tensor_parallel_size=tensor_parallel_size,
                        pipeline_parallel_size=pipeline_parallel_size,
-                       max_model_len=max_model_len,
+                       max_model_len=max_model_len, enforce_eager=enforce_eager,
                        gpu_memory_utilization=gpu_memory_utilization, **extra)
+        self.hardware = hardware_description("auto")  # after the engine: this may start CUDA
         self.max_model_len = max_model_len
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
@@ -265,6 +283,8 @@ class OpenAIBackend:
 
     name = "openai"
     RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+    dtype = None  # the server's choice: the OpenAI API does not report it
+    hardware = {"device": "server (the OpenAI API does not report its hardware)"}
 
     def __init__(self, base_url: str | list[str], model: str, api_key: str = "EMPTY",
                  concurrency: int = 8, timeout_s: float = 600.0, max_retries: int = 5,
@@ -379,6 +399,21 @@ def slug_name(text: str) -> str:
     return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in text)[:64]
 
 
+def token_agreement(tokenizer: Any, texts_a: list[str], texts_b: list[str]) -> dict[str, Any]:
+    """How far two engines' answers to the same prompts agree, token by token: how many are
+    identical, and the mean share of the longer answer that both share from the start."""
+    shares, identical = [], 0
+    for a, b in zip(texts_a, texts_b, strict=True):
+        ta = tokenizer(a, add_special_tokens=False).input_ids
+        tb = tokenizer(b, add_special_tokens=False).input_ids
+        pairs = zip(ta, tb, strict=False)
+        common = next((i for i, (x, y) in enumerate(pairs) if x != y), min(len(ta), len(tb)))
+        identical += ta == tb
+        shares.append(common / max(len(ta), len(tb), 1))
+    return {"answers": len(shares), "identical": identical,
+            "mean_prefix_share": round(sum(shares) / max(len(shares), 1), 4)}
+
+
 def _smallest_real_limit(*limits: Any) -> int | None:
     real = [int(n) for n in limits if isinstance(n, int) and 0 < n < 10**8]
     return min(real) if real else None
@@ -402,5 +437,6 @@ def make_backend(cfg: dict) -> Backend:
                            v["tensor_parallel_size"], v["max_model_len"],
                            v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg),
                            v["pipeline_parallel_size"], v["data_parallel_size"],
-                           v["distributed_executor_backend"])
+                           v["distributed_executor_backend"], v["enforce_eager"],
+                           v["cpu_kv_cache_gib"])
     raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

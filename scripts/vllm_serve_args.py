@@ -9,12 +9,14 @@ model.name_or_path, the name the openai backend asks for by default.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex.config import add_config_args, config_from_args
+from elmtex.hardware import resolve_dtype
 from elmtex.local_models import resolve_model_path
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
@@ -30,8 +32,16 @@ argv = [resolve_model_path(name, cfg["model"]["models_dir"]),
         "--data-parallel-size", str(v["data_parallel_size"]),
         "--max-model-len", str(v["max_model_len"]),
         "--gpu-memory-utilization", str(v["gpu_memory_utilization"]),
-        "--dtype", str(cfg["model"]["dtype"]),
+        # auto: bf16 only where native (vLLM's own auto is the checkpoint's, bf16 here)
+        "--dtype", resolve_dtype(str(cfg["model"]["dtype"]), "auto"),
         "--seed", str(cfg["generation"]["seed"])]
+# Structured outputs (response_format) through llguidance, as the in-process backend does: it
+# honours the schema's whitespace guard (vLLM's default engine, xgrammar, would ignore it).
+argv += ["--structured-outputs-config", json.dumps(
+    {"backend": "guidance",
+     "disable_any_whitespace": cfg["generation"]["json_whitespace"] == "compact"})]
+if v["enforce_eager"]:
+    argv += ["--enforce-eager"]
 if v["distributed_executor_backend"]:
     argv += ["--distributed-executor-backend", str(v["distributed_executor_backend"])]
 print("\n".join(argv))

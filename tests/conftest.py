@@ -183,14 +183,14 @@ def retriever_service(pytestconfig, tmp_path_factory):
     shared by the whole session. Use `.url` (http://127.0.0.1:PORT) and `.index_dir`; don't
     write into the index dir.
 
-    The default config except `retriever.dtype=bfloat16`, which embeds the 600 reports about
-    twice as fast on this CPU (cosine 0.998 to float32; tests/test_retriever.py covers float32
-    in process). The index lives in pytest's cache folder (.pytest_cache/d/retriever-index), so
-    a later session reuses it through the service's own fingerprint check; any change of data,
+    The default config (`retriever.dtype: auto`: bf16 where the CPU has it natively, about twice
+    as fast there with cosine 0.998 to float32; float32 elsewhere). The index lives in pytest's
+    cache folder (.pytest_cache/d/retriever-index), so a later session reuses it through the
+    service's own fingerprint check; any change of data,
     model or settings rebuilds it."""
     cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     base = cache.mkdir("retriever-index") if cache else tmp_path_factory.mktemp("retriever")
-    service = start_retriever(base / "index", "retriever.dtype=bfloat16",
+    service = start_retriever(base / "index", "retriever.dtype=auto",
                               log_dir=tmp_path_factory.mktemp("retriever-log"))
     try:
         yield service

@@ -40,7 +40,7 @@ def template(task):
 
 @pytest.fixture(scope="module")
 def backend(test_model_dir):
-    return TransformersBackend(str(test_model_dir), dtype="bfloat16", device="cpu")
+    return TransformersBackend(str(test_model_dir), dtype="auto", device="cpu")
 
 
 class CountingProxy:

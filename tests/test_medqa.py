@@ -187,7 +187,7 @@ def qa_service(tmp_path_factory):
     service = start_retriever(
         d / "index", "task=configs/tasks/medqa_open.yaml", "data.dir=data/medqa_open",
         "data.langs=[en]", "retriever.passages.path=data/medqa_passages.jsonl",
-        "retriever.dtype=bfloat16", log_dir=d)
+        "retriever.dtype=auto", log_dir=d)
     try:
         yield service
     finally:

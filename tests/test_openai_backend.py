@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def server(test_model_dir):
-    s = ChatServer(TransformersBackend(str(test_model_dir), dtype="bfloat16", device="cpu"))
+    s = ChatServer(TransformersBackend(str(test_model_dir), dtype="auto", device="cpu"))
     yield s
     s.close()
 

@@ -16,7 +16,7 @@ CONVS = [[{"role": "user", "content": f"Name a colour, number {i}."}] for i in r
 
 @pytest.fixture(scope="module")
 def servers(test_model_dir):
-    pair = [ChatServer(TransformersBackend(str(test_model_dir), dtype="bfloat16", device="cpu"))
+    pair = [ChatServer(TransformersBackend(str(test_model_dir), dtype="auto", device="cpu"))
             for _ in range(2)]
     yield pair
     for s in pair:

@@ -15,6 +15,7 @@ import requests
 from conftest import ROOT, start_retriever
 
 from elmtex.config import load_config
+from elmtex.hardware import resolve_dtype
 from elmtex.io import load_split, read_records, write_jsonl
 from elmtex.retrieval import (
     Embedder,
@@ -60,7 +61,7 @@ def test_health(retriever_service):
     assert body["status"] == "ok"
     assert body["languages"] == {"en": 300, "de": 300}  # the whole split: data.limit is 20
     assert body["model"] == "all-minilm-l6-v2" and body["dim"] == 384
-    assert body["max_seq_length"] == 512 and body["dtype"] == "bfloat16"  # as the fixture asks
+    assert body["max_seq_length"] == 512 and body["dtype"] == resolve_dtype("auto", "cpu")  # auto
     assert body["index"]["type"] == "flat" and body["split"] == "train"
     assert body["query_prefix"] == body["passage_prefix"] == ""
     assert set(body["fingerprints"]) == {"en", "de"}
@@ -218,7 +219,7 @@ def test_restart_reuses_the_index_then_ivf_reuses_the_embeddings(retriever_servi
     query = "A 7 year old boy with a febrile seizure; EEG was normal."
     expected = ids_of(retrieve(retriever_service, query, k=5))
 
-    second = start_retriever(index_dir, "retriever.dtype=bfloat16")
+    second = start_retriever(index_dir, "retriever.dtype=auto")
     try:
         assert ids_of(retrieve(second, query, k=5)) == expected
     finally:
@@ -228,7 +229,7 @@ def test_restart_reuses_the_index_then_ivf_reuses_the_embeddings(retriever_servi
     assert "stopped" in log
     assert mtimes(index_dir) == before
 
-    ivf = start_retriever(index_dir, "retriever.dtype=bfloat16", "retriever.index.type=ivf")
+    ivf = start_retriever(index_dir, "retriever.dtype=auto", "retriever.index.type=ivf")
     try:
         health = requests.get(ivf.url + "/health", timeout=10).json()
         assert health["index"] == {"type": "ivf", "nlist": 20, "nprobe": 5}
