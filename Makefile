@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup vllm models demo retriever review browser test lint clean-cache
+.PHONY: setup vllm llamacpp models demo retriever review browser test lint clean-cache
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,15 @@ $(VLLM_VENV)/.installed: requirements-vllm.txt
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-vllm.txt
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q uninstall -y torchvision torchaudio torchcodec
 	$(VLLM_VENV)/bin/python -c "import vllm, vllm.platforms as p; print('vllm', vllm.__version__, 'platform', p.current_platform.device_type)"
+	@touch $@
+
+# llama.cpp's OpenAI-compatible server (llama-cpp-python compiles llama.cpp: minutes), for
+# benchmarks/engines.py; it serves the shipped GGUF as it is.
+llamacpp: .venv-llamacpp/.installed
+
+.venv-llamacpp/.installed:
+	@test -x .venv-llamacpp/bin/python || $(PYTHON) -m venv .venv-llamacpp
+	.venv-llamacpp/bin/python -m pip --disable-pip-version-check -q install "llama-cpp-python[server]==0.3.36"
 	@touch $@
 
 models: setup

@@ -206,7 +206,7 @@ class VLLMBackend:
                  structured_outputs_config: dict | None = None,
                  pipeline_parallel_size: int = 1, data_parallel_size: int = 1,
                  distributed_executor_backend: str | None = None, enforce_eager: bool = False,
-                 cpu_kv_cache_gib: int = 4):
+                 cpu_kv_cache_gib: int = 4, prefix_caching: bool = True):
         check_vllm_data_parallel(data_parallel_size)  # before the (slow) vLLM import
         # The stage scripts read top to bottom, without a `__main__` guard: vLLM's engine core
         # must then run in this process, as a spawned one would run the script again (vLLM's CPU
@@ -227,6 +227,7 @@ class VLLMBackend:
                        tensor_parallel_size=tensor_parallel_size,
                        pipeline_parallel_size=pipeline_parallel_size,
                        max_model_len=max_model_len, enforce_eager=enforce_eager,
+                       enable_prefix_caching=prefix_caching,
                        gpu_memory_utilization=gpu_memory_utilization, **extra)
         self.hardware = hardware_description("auto")  # after the engine: this may start CUDA
         self.max_model_len = max_model_len
@@ -438,5 +439,5 @@ def make_backend(cfg: dict) -> Backend:
                            v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg),
                            v["pipeline_parallel_size"], v["data_parallel_size"],
                            v["distributed_executor_backend"], v["enforce_eager"],
-                           v["cpu_kv_cache_gib"])
+                           v["cpu_kv_cache_gib"], v["prefix_caching"])
     raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

@@ -40,6 +40,8 @@ argv = [resolve_model_path(name, cfg["model"]["models_dir"]),
 argv += ["--structured-outputs-config", json.dumps(
     {"backend": "guidance",
      "disable_any_whitespace": cfg["generation"]["json_whitespace"] == "compact"})]
+if not v["prefix_caching"]:
+    argv += ["--no-enable-prefix-caching"]
 if v["enforce_eager"]:
     argv += ["--enforce-eager"]
 if v["distributed_executor_backend"]:
