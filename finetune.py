@@ -40,6 +40,7 @@ from elmtex.finetune import (
     tokenize_examples,
     training_mode,
 )
+from elmtex.hardware import describe as hardware_description
 from elmtex.io import write_json, write_text
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
@@ -137,6 +138,8 @@ summary = {
     "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
     "length": length, "processes": state.num_processes,
     "resumed_from": str(checkpoint) if checkpoint else None,
+    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"],
+    "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
 state.wait_for_everyone()  # every process done with the adapter before it is marked complete
 if state.is_main_process:

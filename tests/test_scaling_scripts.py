@@ -2,6 +2,7 @@
 a config (DRY_RUN), the accelerate configs as accelerate itself reads them, the SLURM scripts'
 syntax, and in-process vLLM's refusal of data parallelism."""
 
+import json
 import os
 import shlex
 import subprocess
@@ -12,9 +13,12 @@ from conftest import ROOT
 
 from elmtex.backends import check_vllm_data_parallel
 from elmtex.config import ConfigError
+from elmtex.hardware import resolve_dtype
 
 
 def run_llm(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """run_llm.sh's command line; `vllm serve` (the GPU box's form) unless env says otherwise."""
+    env = {"VLLM": "vllm", **env}
     return subprocess.run(["bash", str(ROOT / "scripts/run_llm.sh"), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", **env})
@@ -49,6 +53,24 @@ def test_run_llm_defaults_and_the_old_environment_variables():
     assert flags["--tensor-parallel-size"] == "2" and flags["--port"] == "8001"
     assert flags["--pipeline-parallel-size"] == "1" and flags["--data-parallel-size"] == "1"
     assert "--distributed-executor-backend" not in flags  # null: vLLM's own choice
+    # structured outputs through llguidance, which honours the schema's whitespace guard
+    assert json.loads(flags["--structured-outputs-config"]) == {
+        "backend": "guidance", "disable_any_whitespace": False}
+
+
+def test_run_llm_serves_from_a_python_with_vllm_and_the_cpu_settings():
+    """The CPU build's form (make vllm): the same server started as a module of VLLM_PYTHON,
+    with the config's eager mode and prefix-caching switch; model.dtype auto resolved here."""
+    proc = run_llm("--set", "backend.vllm.enforce_eager=true",
+                   "--set", "backend.vllm.prefix_caching=false", "smollm2-135m-instruct",
+                   VLLM="", VLLM_PYTHON="/opt/venv/bin/python")
+    assert proc.returncode == 0, proc.stderr
+    argv = shlex.split(proc.stdout)
+    assert argv[:4] == ["/opt/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server",
+                        "--model"]
+    assert argv[4] == str(ROOT / "models" / "smollm2-135m-instruct")
+    assert "--enforce-eager" in argv and "--no-enable-prefix-caching" in argv
+    assert argv[argv.index("--dtype") + 1] == resolve_dtype("auto", "auto")
 
 
 def test_run_llm_config_error_is_one_line():
