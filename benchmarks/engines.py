@@ -258,6 +258,8 @@ if args.one:
     run_in_process(args.one[0], Path(args.one[1]), Path(args.one[2]))
     sys.exit(0)
 
+# SIGTERM (e.g. a stopped job) unwinds like Ctrl-C, so a running server is stopped too.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="bench-engines-"))
 workdir.mkdir(parents=True, exist_ok=True)
 engines = [e for e in args.engines.split(",") if e]
