@@ -1,6 +1,7 @@
 # The two quick-start commands:  make demo  (the whole pipeline on the demo data, on CPU)
 #                                make test  (the test suite)
-# Both set everything up first, once: a virtual environment in .venv with requirements.txt.
+# Both set everything up first, once: a virtual environment in .venv with requirements.txt;
+# make test also builds .venv-vllm (vLLM's CPU build, requirements-vllm.txt) for the vLLM tests.
 
 PYTHON ?= python3
 VENV   ?= .venv
