@@ -82,10 +82,8 @@ def describe(device: str = "auto") -> dict[str, Any]:
 
 def why(device: str) -> str:
     """One line that says where the choice came from, e.g. for the stage's log."""
-    if resolve_device(device).startswith("cuda"):
-        import torch
-
-        return f"CUDA GPU {torch.cuda.get_device_name(0)}"
+    if resolve_device(device).startswith("cuda"):  # not named: asking would start CUDA
+        return "a CUDA GPU (bf16 assumed: set float16 on a GPU older than Ampere)"
     info = cpu_info()
     have = [f for f in BF16_FLAGS if f in info["flags"]]
     bf16 = f"with {'/'.join(have)}" if have else "without avx512_bf16/amx_bf16/bf16"
@@ -124,17 +122,9 @@ def benchmark_header() -> str:
     """The lines every benchmark prints above its table: the command, the CPU and its flags,
     the threads torch uses, and the code revision (a figure means nothing without them)."""
     import os
-    import subprocess
     import sys
 
-    from elmtex import ROOT
-
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
+    from elmtex.cache import code_revision
 
     try:
         import torch
@@ -143,11 +133,11 @@ def benchmark_header() -> str:
     except ImportError:
         threads = "no torch"
     info = cpu_info()
-    dirty = " (uncommitted changes)" if git("status", "--porcelain", "--untracked-files=no") \
-        else ""
+    code = code_revision()
+    dirty = " (uncommitted changes)" if code["dirty"] else ""
     return "\n".join([
         f"# command: {' '.join([os.path.basename(sys.executable), *sys.argv])}",
         f"# CPU: {info['model']}, {os.cpu_count()} cores; flags: {' '.join(info['flags'])}; "
         f"bf16 native: {'yes' if cpu_has_native_bf16() else 'no'}; {threads}",
-        f"# commit: {git('rev-parse', '--short', 'HEAD') or 'unknown'}{dirty}",
+        f"# commit: {(code['commit'] or 'unknown')[:7]}{dirty}",
     ])
