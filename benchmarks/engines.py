@@ -30,7 +30,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from elmtex.backends import GenerationSettings  # noqa: E402
 from elmtex.hardware import benchmark_header  # noqa: E402

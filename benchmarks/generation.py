@@ -13,10 +13,8 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT
 from elmtex.backends import GenerationSettings, TransformersBackend

@@ -38,7 +38,6 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT  # noqa: E402
 from elmtex.hardware import benchmark_header  # noqa: E402

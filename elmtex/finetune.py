@@ -343,10 +343,9 @@ def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation
         from transformers import BitsAndBytesConfig
 
         try:
-            import bitsandbytes  # noqa: F401  (GPU extra: requirements-gpu.txt)
+            import bitsandbytes  # noqa: F401  (the gpu extra)
         except ImportError as e:
-            raise FinetuneError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt"
-                                ) from e
+            raise FinetuneError('QLoRA needs bitsandbytes: pip install -e ".[gpu]"') from e
         quant: dict[str, Any] = {}
         if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
             # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the

@@ -11,8 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from elmtex.config import ConfigError, resolve_path
 from elmtex.importing import convert_file, guess_split_lang
 from elmtex.io import DataError, write_jsonl

@@ -25,13 +25,11 @@ merged model is from nf4 base + adapter, so that gap is measured, not assumed.
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
 
 from elmtex.config import add_config_args, config_from_args

@@ -12,9 +12,6 @@ rows' texts. After the merge, evaluate.py reads the run as if it had been cached
 
 import argparse
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex.cache import METHODS, default_runs, run_name
 from elmtex.config import add_config_args, config_from_args, resolve_path

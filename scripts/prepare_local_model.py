@@ -14,10 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything comes from local packages
 
-from elmtex.local_models import (  # noqa: E402  (needs the sys.path line above)
+from elmtex.local_models import (
     DEFAULT_MODEL,
     LOCAL_MODELS,
     LocalModelError,

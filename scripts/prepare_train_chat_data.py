@@ -15,9 +15,7 @@ and the script says how many. Writes data/cache/finetune/<name>/{train,val}.json
 import argparse
 import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
 
 from elmtex.config import add_config_args, config_from_args

@@ -10,10 +10,6 @@ model.name_or_path, the name the openai backend asks for by default.
 
 import argparse
 import json
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex.config import add_config_args, config_from_args
 from elmtex.hardware import resolve_dtype

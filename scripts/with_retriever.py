@@ -12,11 +12,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import requests
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from elmtex import ROOT
 from elmtex.config import add_config_args, config_from_args
