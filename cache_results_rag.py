@@ -19,10 +19,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 
 from elmtex import icl
 from elmtex.backends import GenerationSettings, make_backend
-from elmtex.cache import cache_paths, cache_responses, prepare_manifest, run_name
+from elmtex.cache import cache_responses, prepare_manifest
 from elmtex.config import ConfigError, add_config_args, config_from_args
 from elmtex.constrained import decisive_generation
 from elmtex.prompts import PromptTemplate
+from elmtex.runs import cache_paths, run_name
 from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 

@@ -23,7 +23,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local scorer models by default
 from tqdm import tqdm
 
 from elmtex.bertscore import FieldBertScorer
-from elmtex.cache import cache_paths, default_runs
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
 from elmtex.grounding import Grounder, load_example_texts
@@ -37,7 +36,7 @@ from elmtex.metrics import (
     single_run_comparison,
     summarize,
 )
-from elmtex.qa import judge_run_name, judge_summary
+from elmtex.qa import judge_summary
 from elmtex.report import (
     comparison_markdown,
     markdown_table,
@@ -45,6 +44,7 @@ from elmtex.report import (
     write_report_page,
     write_run_results,
 )
+from elmtex.runs import cache_paths, default_runs, judge_run_name
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))

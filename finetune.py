@@ -25,7 +25,6 @@ from elmtex.finetune import (
     base_model_path,
     check_labels,
     decisive_settings,
-    finetune_paths,
     length_stats,
     load_base_for_training,
     lora_config,
@@ -42,6 +41,7 @@ from elmtex.finetune import (
 )
 from elmtex.hardware import describe as hardware_description
 from elmtex.io import write_json, write_text
+from elmtex.runs import finetune_paths
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint "

@@ -21,7 +21,7 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
 
 from elmtex.backends import GenerationSettings, make_backend
-from elmtex.cache import cache_paths, cache_responses, default_runs, prepare_manifest
+from elmtex.cache import cache_responses, prepare_manifest
 from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
 from elmtex.constrained import decisive_generation, task_json_schema
 from elmtex.io import read_json, read_jsonl
@@ -30,11 +30,11 @@ from elmtex.qa import (
     JUDGE_TASK,
     answer_text,
     judge_config,
-    judge_run_name,
     judge_score,
     load_passages,
     reference_text,
 )
+from elmtex.runs import cache_paths, default_runs, judge_run_name
 from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task
 

@@ -19,7 +19,7 @@ import argparse
 
 import numpy as np
 
-from elmtex.hardware import benchmark_header
+from elmtex.provenance import benchmark_header
 from elmtex.stats import bootstrap_mean_ci
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from elmtex.hardware import benchmark_header  # noqa: E402
+from elmtex.provenance import benchmark_header  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")

@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 
 from elmtex.backends import GenerationSettings  # noqa: E402
-from elmtex.hardware import benchmark_header  # noqa: E402
+from elmtex.provenance import benchmark_header  # noqa: E402
 
 ENGINES = {  # name: (environment, how, precision of its matmuls)
     "hf-float32": ("main", "transformers", "float32"),

@@ -38,7 +38,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from elmtex import ROOT
 from elmtex.config import load_config
-from elmtex.hardware import benchmark_header
+from elmtex.provenance import benchmark_header
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="smollm2-135m-instruct")

@@ -18,10 +18,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from elmtex import ROOT
 from elmtex.backends import GenerationSettings, TransformersBackend
-from elmtex.hardware import benchmark_header
 from elmtex.io import load_split
 from elmtex.local_models import resolve_model_path
 from elmtex.prompts import PromptTemplate
+from elmtex.provenance import benchmark_header
 from elmtex.task import load_task
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

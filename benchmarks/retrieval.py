@@ -36,8 +36,8 @@ from tqdm import tqdm
 from elmtex import ROOT
 from elmtex.config import load_config, resolve_path
 from elmtex.demo_data import generate_record
-from elmtex.hardware import benchmark_header
 from elmtex.io import write_jsonl
+from elmtex.provenance import benchmark_header
 from elmtex.retrieval import Embedder, build_index
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

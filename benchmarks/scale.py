@@ -40,7 +40,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from elmtex import ROOT  # noqa: E402
-from elmtex.hardware import benchmark_header  # noqa: E402
+from elmtex.provenance import benchmark_header  # noqa: E402
 
 STEPS = {
     "imports": "imports only",

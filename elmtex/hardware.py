@@ -116,28 +116,3 @@ def resolve_precision(cfg: dict, show: bool = True) -> list[str]:
     if changes and show:
         print(f"precision (auto): {', '.join(changes)} -- {why('auto')}", flush=True)
     return changes
-
-
-def benchmark_header() -> str:
-    """The lines every benchmark prints above its table: the command, the CPU and its flags,
-    the threads torch uses, and the code revision (a figure means nothing without them)."""
-    import os
-    import sys
-
-    from elmtex.cache import code_revision
-
-    try:
-        import torch
-
-        threads = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
-    except ImportError:
-        threads = "no torch"
-    info = cpu_info()
-    code = code_revision()
-    dirty = " (uncommitted changes)" if code["dirty"] else ""
-    return "\n".join([
-        f"# command: {' '.join([os.path.basename(sys.executable), *sys.argv])}",
-        f"# CPU: {info['model']}, {os.cpu_count()} cores; flags: {' '.join(info['flags'])}; "
-        f"bf16 native: {'yes' if cpu_has_native_bf16() else 'no'}; {threads}",
-        f"# commit: {(code['commit'] or 'unknown')[:7]}{dirty}",
-    ])

@@ -303,11 +303,6 @@ def agreement(judge: np.ndarray, metrics: dict[str, np.ndarray]) -> dict[str, di
     return out
 
 
-def judge_run_name(run: str) -> str:
-    """The judge stage's cache of one run: data/cache/judge-<run>.jsonl."""
-    return f"judge-{run}"
-
-
 def judge_config(cfg: dict) -> dict:
     """The config the judge runs under: the judge section's model, backend and length in place
     of the answering model's (everything else, such as backend.openai, shared)."""

@@ -32,7 +32,6 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup, escape
 
-from elmtex.cache import cache_paths, default_runs
 from elmtex.config import UserError, resolve_path
 from elmtex.entities import MatchCounts
 from elmtex.grounding import (
@@ -45,6 +44,7 @@ from elmtex.grounding import (
     load_example_texts,
 )
 from elmtex.io import load_split, read_json, read_jsonl
+from elmtex.runs import cache_paths, default_runs
 from elmtex.task import Task, load_task
 
 ASSETS = Path(__file__).with_name("review_assets")

@@ -39,12 +39,12 @@ from elmtex.finetune import (
     base_model_path,
     check_inputs,
     compare_logits,
-    finetune_paths,
     logits_of,
     read_chat_file,
 )
 from elmtex.io import read_json, write_json
 from elmtex.local_models import sha256_file
+from elmtex.runs import finetune_paths
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--adapter", type=Path, help="adapter folder (default: models/<name>-lora)")

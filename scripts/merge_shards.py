@@ -13,8 +13,8 @@ rows' texts. After the merge, evaluate.py reads the run as if it had been cached
 import argparse
 import sys
 
-from elmtex.cache import METHODS, default_runs, run_name
 from elmtex.config import add_config_args, config_from_args, resolve_path
+from elmtex.runs import METHODS, default_runs, run_name
 from elmtex.sharding import merge_shards, shard_files
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))

@@ -24,13 +24,13 @@ from elmtex.finetune import (
     base_model_path,
     chat_example,
     check_labels,
-    finetune_paths,
     length_stats,
     tokenize_examples,
     train_val_records,
 )
 from elmtex.io import write_json, write_jsonl
 from elmtex.prompts import PromptTemplate
+from elmtex.runs import finetune_paths
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))

@@ -16,7 +16,6 @@ from elmtex.backends import (
     vllm_sampling_kwargs,
     vllm_structured_outputs_config,
 )
-from elmtex.cache import run_name
 from elmtex.config import load_config
 from elmtex.constrained import (
     VALUE_PATTERN,
@@ -27,6 +26,7 @@ from elmtex.constrained import (
     task_json_schema,
 )
 from elmtex.io import read_jsonl
+from elmtex.runs import run_name
 from elmtex.task import load_task
 
 STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
