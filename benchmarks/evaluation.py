@@ -23,10 +23,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from elmtex.bertscore import FieldBertScorer
-from elmtex.demo_data import generate_record
 from elmtex.entities import ItemsBackend
 from elmtex.metrics import Policies, make_rouge_scorer, score_records, summarize
 from elmtex.provenance import benchmark_header
+from elmtex.synth.demo import generate_record
 from elmtex.task import load_task
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

@@ -5,7 +5,7 @@ index build time, and latency under load against the running service.
     python benchmarks/retrieval.py --records 2000 --requests 200  # a quick run
 
 The indexed records are synthetic English reports from the demo generator
-(elmtex/demo_data.py), written once to <workdir>/data; the queries are generated test-split
+(elmtex/synth/demo.py), written once to <workdir>/data; the queries are generated test-split
 reports, never indexed. The service is started as a subprocess (icl_retriever_app.py, as a
 user would) and keeps its index under <workdir>/index, so a rerun reuses it. `--requests` is
 the total over all client threads, each with its own keep-alive connection, k=3.
@@ -35,10 +35,10 @@ from tqdm import tqdm
 
 from elmtex import ROOT
 from elmtex.config import load_config, resolve_path
-from elmtex.demo_data import generate_record
 from elmtex.io import write_jsonl
 from elmtex.provenance import benchmark_header
 from elmtex.retrieval import Embedder, build_index
+from elmtex.synth.demo import generate_record
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--records", type=int, default=60000, help="indexed records (one language)")

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 from conftest import ROOT, run_script
 
-import elmtex.ae_data as ae
+import elmtex.synth.adverse_events as ae
 from elmtex.io import load_split
 from elmtex.task import load_task
 

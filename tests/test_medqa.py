@@ -12,7 +12,7 @@ import pytest
 import requests
 from conftest import ROOT, TEST_MODEL, run_script, start_retriever
 
-import elmtex.qa_data as qd
+import elmtex.synth.medqa as qd
 from elmtex.config import ConfigError
 from elmtex.io import load_split, read_jsonl
 from elmtex.metrics import Policies, per_record_metrics, score_records, summarize

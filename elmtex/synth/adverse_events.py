@@ -14,7 +14,7 @@ and signature with made-up contact details. Variants, each drawn per record:
 - otherwise one drug, named.
 
 Every gold item (the drug name as written, each side effect) stands verbatim in its email, by
-construction and checked. Determinism as in elmtex/demo_data.py: each record has its own
+construction and checked. Determinism as in elmtex/synth/demo.py: each record has its own
 random.Random seeded from a SHA-256 hash of (seed, split, index).
 """
 

@@ -12,7 +12,7 @@ phrase; the multiple-choice version shows four options (the fact and the same ki
 three other conditions, in a seeded order) and its answer is the option letter. Both versions of
 a question share its id number, split and passage.
 
-Determinism as in elmtex/demo_data.py: each question and passage has its own random.Random
+Determinism as in elmtex/synth/demo.py: each question and passage has its own random.Random
 seeded from a SHA-256 hash of (seed, kind, key), so nothing depends on the order of generation.
 """
 
