@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import elmtex.synth.demo as dd
+import elmtex.synth.demo_vocabulary as vocab
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,7 +130,7 @@ def test_record_contract(shipped):
         assert re.fullmatch(rf"demo-{rec['lang']}-(train|val|test)-\d{{4}}", rec["id"])
         assert list(rec["summary"]) == list(dd.FIELDS)  # all 15 fields, in order
         assert all(isinstance(v, str) and v for v in rec["summary"].values())
-        assert rec["meta"]["specialty"] in dd.SPECIALTY_KEYS
+        assert rec["meta"]["specialty"] in vocab.SPECIALTY_KEYS
         assert isinstance(rec["meta"]["template_seed"], int)
 
 
@@ -221,12 +222,12 @@ def test_both_languages_and_german_text(shipped):
 
 
 def test_specialties_cover_every_split(shipped):
-    assert len(dd.SPECIALTY_KEYS) >= 8
+    assert len(vocab.SPECIALTY_KEYS) >= 8
     for lang in dd.LANGS:
         train = Counter(r["meta"]["specialty"] for r in shipped
                         if r["lang"] == lang and "-train-" in r["id"])
         # retrieval needs same-specialty neighbours in train for every specialty
-        assert set(train) == set(dd.SPECIALTY_KEYS)
+        assert set(train) == set(vocab.SPECIALTY_KEYS)
         assert min(train.values()) >= 15
 
 
@@ -259,7 +260,7 @@ def test_distractors_present(shipped):
 # -- the vocabulary ---------------------------------------------------------------------------
 
 def test_templates_never_start_with_an_item():
-    for table in dd.TEMPLATES.values():
+    for table in vocab.TEMPLATES.values():
         for templates in table.values():
             assert not any(t.startswith("{x") for t in templates)
 
@@ -267,7 +268,7 @@ def test_templates_never_start_with_an_item():
 def test_vocabulary_fits_every_condition():
     """Each primary diagnosis has complaints, procedures, labs, drugs and outcomes that suit
     it, for every kind of patient it can occur in; no entry contains the item separator."""
-    for spec in dd.SPECIALTIES:
+    for spec in vocab.SPECIALTIES:
         kinds = ([("infant", 6), ("child", 4), ("child", 9)] if spec.pediatric
                  else [("adult", 30), ("adult", 70)])
         pools = ("diagnoses", "complaints", "signs", "procedures", "drugs", "interventions",
