@@ -27,15 +27,6 @@ from elmtex.config import ConfigError, add_config_args, config_from_args, dump_c
 from elmtex.entities import make_entity_backend
 from elmtex.grounding import Grounder, load_example_texts
 from elmtex.io import AtomicJsonlWriter, SplitIndex, read_json, read_jsonl
-from elmtex.metrics import (
-    Policies,
-    compare_runs,
-    paired_examples,
-    per_record_metrics,
-    score_records,
-    single_run_comparison,
-    summarize,
-)
 from elmtex.qa import judge_summary
 from elmtex.report import (
     comparison_markdown,
@@ -45,6 +36,14 @@ from elmtex.report import (
     write_run_results,
 )
 from elmtex.runs import cache_paths, default_runs, judge_run_name
+from elmtex.scoring import Policies, score_records
+from elmtex.summaries import (
+    compare_runs,
+    paired_examples,
+    per_record_metrics,
+    single_run_comparison,
+    summarize,
+)
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))

@@ -24,8 +24,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from elmtex.bertscore import FieldBertScorer
 from elmtex.entities import ItemsBackend
-from elmtex.metrics import Policies, make_rouge_scorer, score_records, summarize
 from elmtex.provenance import benchmark_header
+from elmtex.scoring import Policies, make_rouge_scorer, score_records
+from elmtex.summaries import summarize
 from elmtex.synth.demo import generate_record
 from elmtex.task import load_task
 

@@ -158,9 +158,10 @@ def measure(step: str, size: int, root: Path) -> dict:
     from elmtex.cache import cache_responses
     from elmtex.entities import ItemsBackend
     from elmtex.io import AtomicJsonlWriter, SplitIndex, SplitRecords, load_split, read_jsonl
-    from elmtex.metrics import Policies, compare_runs, paired_examples, score_records, summarize
     from elmtex.prompts import PromptTemplate
+    from elmtex.scoring import Policies, score_records
     from elmtex.sharding import merge_shards
+    from elmtex.summaries import compare_runs, paired_examples, summarize
     from elmtex.task import load_task
 
     task = load_task("configs/tasks/elmtex.yaml")

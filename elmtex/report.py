@@ -14,8 +14,8 @@ from pathlib import Path
 from jinja2 import Environment
 
 from elmtex.io import write_json, write_text
-from elmtex.metrics import ROUGE_TYPES
 from elmtex.plots import plot_categories, plot_rates
+from elmtex.run_scores import ROUGE_TYPES
 
 CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
 # Per-category sections of a comparison beyond CATEGORY_METRICS (no plot of their own).

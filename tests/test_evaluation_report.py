@@ -11,7 +11,7 @@ from conftest import ROOT, run_script
 from elmtex.config import ConfigError
 from elmtex.entities import ItemsBackend
 from elmtex.io import load_split
-from elmtex.metrics import Policies, compare_runs, paired_examples, score_records, summarize
+from elmtex.scoring import Policies, score_records
 from elmtex.stats import (
     bootstrap_ci,
     bootstrap_macro_ci,
@@ -19,6 +19,7 @@ from elmtex.stats import (
     paired_bootstrap_macro_diff,
     paired_bootstrap_macro_f1_diff,
 )
+from elmtex.summaries import compare_runs, paired_examples, summarize
 
 
 def _macro_reference(rows):

@@ -25,7 +25,8 @@ from elmtex.grounding import (
     mark_icl_copies,
 )
 from elmtex.io import load_split
-from elmtex.metrics import Policies, score_records, summarize
+from elmtex.scoring import Policies, score_records
+from elmtex.summaries import summarize
 
 REPORT = ("A 54-year-old man presented with chest pain and  Shortness of\nbreath. Troponin "
           "was elevated; aspirin 100mg daily was started. He had painful swelling.")

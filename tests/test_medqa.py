@@ -15,7 +15,6 @@ from conftest import ROOT, TEST_MODEL, run_script, start_retriever
 import elmtex.synth.medqa as qd
 from elmtex.config import ConfigError
 from elmtex.io import load_split, read_jsonl
-from elmtex.metrics import Policies, per_record_metrics, score_records, summarize
 from elmtex.qa import (
     BM25Reranker,
     agreement,
@@ -25,6 +24,8 @@ from elmtex.qa import (
     passage_text,
     sentence_bleu,
 )
+from elmtex.scoring import Policies, score_records
+from elmtex.summaries import per_record_metrics, summarize
 from elmtex.task import load_task
 
 OPEN_CONFIG = "configs/experiments/medqa_open_cpu.yaml"

@@ -1,7 +1,8 @@
 import pytest
 from rouge_score import rouge_scorer
 
-from elmtex.metrics import Policies, UnicodeRougeTokenizer, make_rouge_scorer, score_run
+from elmtex.scoring import Policies, UnicodeRougeTokenizer, make_rouge_scorer
+from elmtex.summaries import score_run
 
 
 @pytest.mark.parametrize("gold, pred", [

@@ -1,5 +1,5 @@
 """The streaming readers and stores that keep memory flat at 60,000 records: io.SplitRecords /
-iter_split, io.SplitIndex (gold by id, read from disk) and metrics.RunScores (scores on disk by
+iter_split, io.SplitIndex (gold by id, read from disk) and run_scores.RunScores (scores on disk by
 gold position, bootstrapped in one streamed pass)."""
 
 import json
@@ -74,7 +74,8 @@ def test_evaluation_does_not_depend_on_order_storage_or_gold_reader(task):
     """Scores sit on disk by gold position and the bootstrap weights are keyed by record id:
     the cache's order (a merge of shards, a resumed run) and the gold reader change nothing."""
     from elmtex.entities import ItemsBackend
-    from elmtex.metrics import Policies, compare_runs, score_records, summarize
+    from elmtex.scoring import Policies, score_records
+    from elmtex.summaries import compare_runs, summarize
 
     gold = {r["id"]: r for r in load_split(DEMO, ["en", "de"], "test", task)}
     rows = _cached_rows(task, gold)
