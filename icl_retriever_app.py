@@ -19,7 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # the request threads share one model
 
 from elmtex.config import add_config_args, config_from_args
-from elmtex.retrieval import Retriever, create_app, serve
+from elmtex.retrieval import Retriever
+from elmtex.retrieval_service import create_app, serve
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
