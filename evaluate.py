@@ -27,7 +27,7 @@ from elmtex.config import ConfigError, add_config_args, config_from_args, dump_c
 from elmtex.entities import make_entity_backend
 from elmtex.grounding import Grounder, load_example_texts
 from elmtex.io import AtomicJsonlWriter, SplitIndex, read_json, read_jsonl
-from elmtex.qa import judge_summary
+from elmtex.judge import judge_summary
 from elmtex.report import (
     comparison_markdown,
     markdown_table,

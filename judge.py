@@ -25,15 +25,9 @@ from elmtex.cache import cache_responses, prepare_manifest
 from elmtex.config import ConfigError, add_config_args, config_from_args, resolve_path
 from elmtex.constrained import decisive_generation, task_json_schema
 from elmtex.io import read_json, read_jsonl
+from elmtex.judge import JUDGE_TASK, answer_text, judge_config, judge_score, reference_text
+from elmtex.passages import load_passages
 from elmtex.prompts import PromptTemplate
-from elmtex.qa import (
-    JUDGE_TASK,
-    answer_text,
-    judge_config,
-    judge_score,
-    load_passages,
-    reference_text,
-)
 from elmtex.runs import cache_paths, default_runs, judge_run_name
 from elmtex.sharding import add_shard_args, shard_from_args, shard_records
 from elmtex.task import load_task

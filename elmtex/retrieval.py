@@ -42,7 +42,7 @@ import numpy as np
 from elmtex.config import UserError, resolve_path
 from elmtex.io import atomic_write, json_sha256, load_split, write_json
 from elmtex.local_models import MINILM, packaged_minilm
-from elmtex.qa import load_passages, make_reranker, passage_text, rerank
+from elmtex.passages import load_passages, make_reranker, passage_text, rerank
 from elmtex.task import Task
 
 OFFLINE_MODEL = MINILM

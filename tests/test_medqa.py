@@ -15,15 +15,9 @@ from conftest import ROOT, TEST_MODEL, run_script, start_retriever
 import elmtex.synth.medqa as qd
 from elmtex.config import ConfigError
 from elmtex.io import load_split, read_jsonl
-from elmtex.qa import (
-    BM25Reranker,
-    agreement,
-    judge_score,
-    load_passages,
-    parse_choice,
-    passage_text,
-    sentence_bleu,
-)
+from elmtex.judge import agreement, judge_score
+from elmtex.passages import BM25Reranker, load_passages, passage_text
+from elmtex.qa import parse_choice, sentence_bleu
 from elmtex.scoring import Policies, score_records
 from elmtex.summaries import per_record_metrics, summarize
 from elmtex.task import load_task
