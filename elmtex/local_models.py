@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 from elmtex import ROOT
 from elmtex.config import UserError
 
@@ -272,31 +274,6 @@ def locate_part(part: GgufPart) -> Path:
     return path
 
 
-def _progress(total: int, desc: str) -> Any:
-    """A tqdm bar if tqdm is installed, else a tiny stand-in that prints every ~10%."""
-    try:
-        from tqdm import tqdm
-
-        return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc)
-    except ImportError:
-
-        class _Printer:
-            def __init__(self) -> None:
-                self.done, self.next_pct = 0, 10
-
-            def update(self, n: int) -> None:
-                self.done += n
-                pct = 100 * self.done // max(total, 1)
-                if pct >= self.next_pct:
-                    print(f"{desc}: {pct}%", flush=True)
-                    self.next_pct = pct + 10
-
-            def close(self) -> None:
-                pass
-
-        return _Printer()
-
-
 @contextlib.contextmanager
 def materialized_gguf(spec: LocalModelSpec, work_dir: Path) -> Iterator[Path]:
     """Yield a path to the spec's verified GGUF; temporary files are removed afterwards.
@@ -317,7 +294,8 @@ def materialized_gguf(spec: LocalModelSpec, work_dir: Path) -> Iterator[Path]:
         joined = tmp / spec.gguf_name
         total = sum(p.stat().st_size for p in paths)
         h = hashlib.sha256()
-        bar = _progress(total, f"join {spec.name}")
+        bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                   desc=f"join {spec.name}")
         try:
             with open(joined, "wb") as out:
                 for p in paths:

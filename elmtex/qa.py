@@ -85,9 +85,3 @@ def sentence_bleu(prediction: str, reference: str) -> float:
     import sacrebleu
 
     return sacrebleu.sentence_bleu(prediction, [reference]).score / 100.0
-
-
-def bleu_signature() -> str:
-    import sacrebleu
-
-    return str(sacrebleu.BLEU(effective_order=True).get_signature())

@@ -10,13 +10,12 @@ Rules (the same in every function):
   of records.
 - A record's weights depend only on the seed and the record's KEY (`poisson_weights`: a
   64-bit hash of the seed, the key and the resample number; `elmtex.io.id_hash` of the id
-  in evaluate.py, the position in the array in the array functions here). So a record is
+  in evaluate.py, the position in the array in `bootstrap_mean_ci`). So a record is
   resampled the same way in every run (paired comparisons need no alignment beyond the id),
   in every order and in every shard, and dropping a record leaves the others' weights as they
   were.
-- Missing records count 0 in every sum: None in `bootstrap_ci`, nan in the array functions;
-  in paired comparisons a record missing in either run is dropped from both. `n` is the number
-  of records that remain.
+- Missing records (nan) count 0 in every sum; in paired comparisons a record missing in
+  either run is dropped from both. `n` is the number of records that remain.
 - The interval is the percentile interval: the alpha/2 and 1 - alpha/2 quantiles of the
   resampled statistic (numpy's default linear interpolation). Resamples on which the
   statistic is undefined (nan, e.g. a micro F1 with no entities, or no record drawn at all)
@@ -40,7 +39,7 @@ Rules (the same in every function):
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
@@ -48,7 +47,7 @@ import numpy as np
 from elmtex.config import ConfigError
 
 KINDS = ("mean", "f1", "macro_mean", "macro_f1")
-CHUNK = 256  # records per accumulation step in the array functions
+CHUNK = 256  # records per accumulation step in bootstrap_mean_ci
 
 # P(X <= k) for X ~ Poisson(1), up to where it reaches 1 in float64.
 _POISSON_CDF = np.cumsum([math.exp(-1) / math.factorial(k) for k in range(30)])
@@ -251,134 +250,20 @@ class Bootstrap:
         return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
 
 
-# Array functions (records on axis 0; keys default to positions 0..n-1) ----------------------
-
-def _keys(keys, n: int) -> np.ndarray:
-    if keys is None:
-        return np.arange(n, dtype=np.uint64)
-    k = np.asarray(keys, dtype=np.uint64).reshape(-1)
-    if k.size != n:
-        raise ValueError(f"{k.size} keys for {n} records")
-    return k
-
-
-def _matrix(values, ndim: int) -> np.ndarray:
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return v.reshape((0,) + (3,) * (ndim - 1))
-    if v.ndim != ndim:
-        raise ValueError(f"expected a {ndim}-dimensional array (records first), got {v.shape}")
-    return v
-
-
-def _as_counts(counts) -> np.ndarray:
-    c = np.asarray(counts, dtype=float)
-    if c.size == 0:
-        return c.reshape(0, 3)
-    if c.ndim != 2 or c.shape[1] != 3:
-        raise ValueError(f"counts must have shape (n, 3) for tp, fp, fn; got {c.shape}")
-    return c
-
-
-def _ci_of(kind: str, data: np.ndarray, n_boot: int, seed: int, alpha: float, keys,
-           ) -> dict[str, Any]:
-    boot = Bootstrap(n_boot, seed, alpha)
-    k = _keys(keys, data.shape[0])
-    for start in range(0, data.shape[0], CHUNK):
-        part = slice(start, start + CHUNK)
-        boot.add("x", kind, data[part], boot.weights(k[part]))
-    return boot.ci("x")
-
-
-def _diff_of(kind: str, a: np.ndarray, b: np.ndarray, n_boot: int, seed: int, alpha: float,
-             keys) -> dict[str, Any]:
-    if a.shape != b.shape:
-        raise ValueError(f"paired runs must be aligned: {a.shape} vs {b.shape}")
-    boot = Bootstrap(n_boot, seed, alpha)
-    k = _keys(keys, a.shape[0])
-    for start in range(0, a.shape[0], CHUNK):
-        part = slice(start, start + CHUNK)
-        boot.add_paired("x", kind, a[part], b[part], boot.weights(k[part]))
-    return boot.diff("x")
-
+# One array of per-record values ---------------------------------------------------------------
 
 def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
                       keys=None) -> dict[str, Any]:
-    """Percentile CI of a mean of per-record values (nan = missing)."""
-    return _ci_of("mean", np.asarray(values, dtype=float).reshape(-1), n_boot, seed, alpha, keys)
-
-
-def bootstrap_counts_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                           keys=None) -> dict[str, Any]:
-    """Percentile CI of micro F1 from per-record (tp, fp, fn) rows (a row with a nan is
-    missing)."""
-    return _ci_of("f1", _as_counts(counts), n_boot, seed, alpha, keys)
-
-
-def paired_bootstrap_diff(a, b, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                          keys=None) -> dict[str, Any]:
-    """Mean difference b - a of two runs' per-record values on the same (aligned) records."""
-    a = np.asarray(a, dtype=float).reshape(-1)
-    b = np.asarray(b, dtype=float).reshape(-1)
-    return _diff_of("mean", a, b, n_boot, seed, alpha, keys)
-
-
-def paired_bootstrap_counts_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed: int = 1234,
-                                    alpha: float = 0.05, keys=None) -> dict[str, Any]:
-    """Micro F1 difference b - a of two runs' per-record (tp, fp, fn) on the same records."""
-    return _diff_of("f1", _as_counts(counts_a), _as_counts(counts_b), n_boot, seed, alpha, keys)
-
-
-def bootstrap_macro_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                       keys=None) -> dict[str, Any]:
-    """Percentile CI of a macro average from an (n records, F categories) matrix with nan."""
-    return _ci_of("macro_mean", _matrix(values, 2), n_boot, seed, alpha, keys)
-
-
-def paired_bootstrap_macro_diff(a, b, n_boot: int = 1000, seed: int = 1234,
-                                alpha: float = 0.05, keys=None) -> dict[str, Any]:
-    """Macro-average difference b - a of two runs' aligned (n, F) matrices."""
-    return _diff_of("macro_mean", _matrix(a, 2), _matrix(b, 2), n_boot, seed, alpha, keys)
-
-
-def bootstrap_macro_f1_ci(counts, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                          keys=None) -> dict[str, Any]:
-    """Percentile CI of macro F1 from (n records, F categories, 3) counts (tp, fp, fn)."""
-    return _ci_of("macro_f1", _matrix(counts, 3), n_boot, seed, alpha, keys)
-
-
-def paired_bootstrap_macro_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed: int = 1234,
-                                   alpha: float = 0.05, keys=None) -> dict[str, Any]:
-    """Macro F1 difference b - a of two runs' aligned (n, F, 3) counts."""
-    return _diff_of("macro_f1", _matrix(counts_a, 3), _matrix(counts_b, 3), n_boot, seed,
-                    alpha, keys)
-
-
-def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
-                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                 keys=None) -> dict[str, Any]:
-    """Percentile CI of any statistic of a list of per-record items (generic, slow path: the
-    reference the vectorised functions are tested against).
-
-    `statistic` receives a list of records (the resample: each record repeated by its
-    weight) and returns a float or None. Records that are None are dropped.
-    """
-    _check(n_boot, alpha)
-    k = _keys(keys, len(per_record))
-    kept = [i for i, r in enumerate(per_record) if r is not None]
-    records = [per_record[i] for i in kept]
-    n = len(records)
-    if n == 0:
-        return _none_ci(0)
-    value = statistic(records)
-    if value is None:
-        return _none_ci(n)
-    weights = poisson_weights(k[kept], n_boot, seed).astype(int)
-    boot = np.full(int(n_boot), np.nan)
-    for b, row in enumerate(weights):
-        resample = [r for r, times in zip(records, row, strict=True) for _ in range(times)]
-        s = statistic(resample) if resample else None
-        if s is not None:
-            boot[b] = s
-    low, high = _interval(boot, alpha)
-    return {"value": float(value), "low": low, "high": high, "n": n}
+    """Percentile CI of a mean of per-record values (nan = missing); the records' keys default
+    to their positions 0..n-1."""
+    data = np.asarray(values, dtype=float).reshape(-1)
+    n = data.shape[0]
+    k = np.arange(n, dtype=np.uint64) if keys is None else \
+        np.asarray(keys, dtype=np.uint64).reshape(-1)
+    if k.size != n:
+        raise ValueError(f"{k.size} keys for {n} records")
+    boot = Bootstrap(n_boot, seed, alpha)
+    for start in range(0, n, CHUNK):
+        part = slice(start, start + CHUNK)
+        boot.add("mean", "mean", data[part], boot.weights(k[part]))
+    return boot.ci("mean")

@@ -10,7 +10,7 @@ number of records.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
@@ -18,10 +18,9 @@ import numpy as np
 
 from elmtex import stats
 from elmtex.config import ConfigError
-from elmtex.entities import EntityBackend, MatchCounts
+from elmtex.entities import MatchCounts
 from elmtex.run_scores import EVAL_CHUNK, GROUNDING_COUNTS, ROUGE_TYPES, RunScores, take
-from elmtex.scoring import Policies, score_records
-from elmtex.task import Task
+from elmtex.scoring import Policies
 
 
 def _ci(d: dict) -> dict[str, Any]:
@@ -436,12 +435,3 @@ def per_record_metrics(scores: RunScores) -> dict[str, np.ndarray]:
         out[f"{f} {'accuracy' if f in scores.choice_fields else 'exact match'}"] = \
             a["exact"][:, i]
     return out
-
-
-def score_run(task: Task, gold: dict[str, dict], cached: Iterable[dict], policies: Policies,
-              stemming: bool = True, entity_backend: EntityBackend | None = None,
-              bert=None, n_boot: int = 1000, seed: int = 1234) -> dict:
-    """score_records then summarize: the metrics of one run in one call."""
-    scores = score_records(task, gold, cached, policies, stemming, entity_backend, bert)
-    return summarize(scores, policies, getattr(entity_backend, "name", None),
-                     bert.describe() if bert is not None else None, n_boot, seed)

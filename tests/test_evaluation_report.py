@@ -6,19 +6,19 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_script
-
-from elmtex.config import ConfigError
-from elmtex.entities import ItemsBackend
-from elmtex.io import load_split
-from elmtex.scoring import Policies, score_records
-from elmtex.stats import (
+from bootstrap_reference import (
     bootstrap_ci,
     bootstrap_macro_ci,
     bootstrap_macro_f1_ci,
     paired_bootstrap_macro_diff,
     paired_bootstrap_macro_f1_diff,
 )
+from conftest import ROOT, run_script
+
+from elmtex.config import ConfigError
+from elmtex.entities import ItemsBackend
+from elmtex.io import load_split
+from elmtex.scoring import Policies, score_records
 from elmtex.summaries import compare_runs, paired_examples, summarize
 
 

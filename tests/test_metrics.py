@@ -1,8 +1,17 @@
 import pytest
 from rouge_score import rouge_scorer
 
-from elmtex.scoring import Policies, UnicodeRougeTokenizer, make_rouge_scorer
-from elmtex.summaries import score_run
+from elmtex.scoring import Policies, UnicodeRougeTokenizer, make_rouge_scorer, score_records
+from elmtex.summaries import summarize
+
+
+def score_run(task, gold, cached, policies, entity_backend=None, bert=None, n_boot=1000,
+              seed=1234) -> dict:
+    """score_records then summarize, as evaluate.py chains them: one run's metrics."""
+    scores = score_records(task, gold, cached, policies, entity_backend=entity_backend,
+                           bert=bert)
+    return summarize(scores, policies, getattr(entity_backend, "name", None),
+                     bert.describe() if bert is not None else None, n_boot, seed)
 
 
 @pytest.mark.parametrize("gold, pred", [
