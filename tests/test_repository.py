@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from pathlib import Path
+
+import elmtex
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "elmtex"
@@ -118,3 +121,11 @@ def test_no_file_touches_sys_path():
                  for line in touches_sys_path(path)]
     assert not offenders, ("these files use sys.path; import the installed package instead "
                            "(pip install -e .): " + ", ".join(offenders))
+
+
+def test_the_module_map_names_every_module():
+    """elmtex/__init__.py's docstring lists the package's modules: none missing, none gone."""
+    listed = set(re.findall(r"^\s+(\w+\.py)\s", elmtex.__doc__, re.M))
+    files = {p.name for p in (ROOT / PACKAGE).glob("*.py")} - {"__init__.py"}
+    assert listed == files, f"missing: {sorted(files - listed)}, gone: {sorted(listed - files)}"
+    assert "synth/" in elmtex.__doc__
