@@ -1,5 +1,5 @@
 # The two quick-start commands:  make demo  (the whole pipeline on the demo data, on CPU)
-#                                make test  (the test suite)
+#                                make test  (the lint, then the test suite)
 # Both set everything up first, once: a virtual environment in .venv with the elmtex package
 # (pyproject.toml) installed editable; make test also builds .venv-vllm (vLLM's CPU build,
 # requirements-vllm.txt) for the vLLM tests.
@@ -105,11 +105,14 @@ review: setup
 browser:
 	bash scripts/install_browser.sh
 
-test: setup browser vllm
+# The lint first (CI runs make test: .ci/run), then the suite.
+test: lint browser vllm
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
+# ruff's rules and its formatter (pyproject.toml [tool.ruff]); ruff format . fixes the latter.
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean-cache:
 	rm -rf data/cache data/results
