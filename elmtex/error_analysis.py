@@ -197,6 +197,10 @@ def compare_analyses(runs: dict[str, RunAnalysis], baseline: str, n_boot: int = 
                                     np.where(keep, values, np.nan), w)
     names = list(_specs(np.zeros((0, len(COLUMNS))), value_fields))
     return {"baseline": baseline, "n_common": len(common), "labels": LABELS,
+            # each run on its own records, for the report's run columns and cost table
+            "per_run": {name: {k: r.summary.get(k) for k in ("overall", "per_language",
+                                                              "costs")}
+                        for name, r in runs.items()},
             "diffs": {name: {"overall": {m: boot.diff((name, "all", m)) for m in names},
                              "per_language": {lang: {m: boot.diff((name, lang, m))
                                                      for m in names} for lang in lang_names}}
