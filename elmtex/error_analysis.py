@@ -106,6 +106,15 @@ def _mask(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return rows.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
+def _path_of(row: dict) -> str:
+    """The row's parse path: as cached, else worked out from its raw text; a parsed answer
+    without raw text (or whose raw text no longer parses) counts as plain."""
+    path = row.get("parse_path") or (parse_path(row["raw"]) if row.get("raw") else "failed")
+    if path == "failed" and row.get("parsed") is not None:
+        return "plain"
+    return path
+
+
 def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Sequence[str],
                 threshold: float, manifest: dict | None = None, n_boot: int = 1000,
                 seed: int = 1234, alpha: float = 0.05) -> RunAnalysis:
@@ -126,9 +135,7 @@ def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Seque
         if rec is None:
             continue  # outside the selected records, or a duplicated id (the first counts)
         kept_rows.append(row)
-        raw = row.get("raw")
-        path = row.get("parse_path") or (parse_path(raw) if raw is not None
-                                         else ("failed" if row.get("parsed") is None else "plain"))
+        path = _path_of(row)
         paths[path] += 1
         pred = task.coerce_prediction(row.get("parsed"))
         g_out = rec[task.output_key]

@@ -194,3 +194,78 @@ def test_peak_memory_goes_into_the_manifest(tmp_path):
 def test_run_costs_without_timings():
     c = run_costs([{"id": "a"}], None)
     assert c["records"] == 1 and c["seconds_per_record"] is None and c["records_per_s"] is None
+
+
+# evaluate.py end to end: language split, misplaced share, report files, grid ------------------
+
+def _cache(path, rows, manifest):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    path.with_name(path.name[:-len(".jsonl")] + ".manifest.json").write_text(json.dumps(manifest))
+
+
+def test_evaluate_reports_languages_misplaced_items_costs_and_the_grid(tmp_path, task):
+    from conftest import ROOT, run_script
+
+    from elmtex.io import load_split
+
+    recs = load_split(ROOT / "data/demo", ["en", "de"], "test", task, 3)
+    cache = tmp_path / "cache"
+
+    def rows(swap: bool):
+        out = []
+        for r in recs:
+            s = dict(r["summary"])
+            if swap:  # the diagnosis written under signs_symptoms, nothing under diagnosis
+                s["signs_symptoms"], s["diagnosis"] = s["diagnosis"], "N/A"
+            out.append({"id": r["id"], "finish_reason": "stop", "parsed": s,
+                        "raw": "Answer: " + json.dumps(s) if swap else json.dumps(s),
+                        "parse_error": None, "prompt_tokens": 500, "completion_tokens": 100,
+                        "latency_s": 6.0, "batch_size": 3})
+        return out
+
+    model = {"name_or_path": "models/qwen"}
+    tuned = tmp_path / "qwen-ft"
+    tuned.mkdir()
+    (tuned / "merged.json").write_text(json.dumps({"base_model": "models/qwen"}))
+    _cache(cache / "run-a.jsonl", rows(True), {"method": "naive", "model": model,
+                                               "backend": "transformers", "dtype": "float32"})
+    _cache(cache / "run-b.jsonl", rows(False), {
+        "method": "naive", "model": {"name_or_path": str(tuned), "merged_json_sha256": "x"},
+        "backend": "transformers", "dtype": "float32",
+        "peak_memory": {"peak_rss_bytes": 2**31, "peak_cuda_bytes": None}})
+    args = ["--set", "data.limit=3", "--set", f"run.cache_dir={cache}",
+            "--set", f"run.results_dir={tmp_path / 'results'}",
+            "--set", "evaluate.bootstrap.n_boot=100", "--set", "evaluate.bertscore.enabled=false"]
+    proc = run_script("evaluate.py", "--runs", "run-a", "run-b", *args)
+    assert "misplaced-item share: overall" in proc.stdout and " DE " in proc.stdout
+    a = json.loads((tmp_path / "results/run-a/metrics.json").read_text())
+    assert set(a["per_language"]) == {"en", "de"}
+    assert a["per_language"]["de"]["n_records"] == 3
+    ea = a["error_analysis"]
+    diagnoses = sum(len(task.items(r["summary"]["diagnosis"])) for r in recs)
+    assert ea["counts"]["misplaced"] >= diagnoses > 0
+    assert ea["confusion"]["by_predicted"]["signs_symptoms"]["counts"]["diagnosis"] >= diagnoses
+    assert ea["overall"]["strict_parse_rate"]["value"] == 0.0  # prose around every answer
+    assert ea["overall"]["lenient_parse_rate"]["value"] == 1.0
+    assert ea["costs"]["seconds_per_record"] == 2.0
+    md = (tmp_path / "results/run-a/report.md").read_text()
+    assert "#### Headline metrics by language" in md and "| | overall | DE | EN |" in md
+    assert "#### Predicted items: predicted category (rows) x gold category (columns)" in md
+    out = tmp_path / "results/compare-run-a-vs-run-b"
+    cmp = json.loads((out / "metrics.json").read_text())
+    assert set(cmp["per_language"]) == {"en", "de"}
+    assert cmp["per_language"]["en"]["n_common"] == 3
+    d = cmp["error_analysis"]["diffs"]["run-b"]
+    assert d["overall"]["misplaced_share"]["diff"] < 0
+    assert d["per_language"]["de"]["strict_parse_rate"]["diff"] == 1.0
+    html = (out / "report.html").read_text()
+    assert "Accuracy-cost frontier" in html and "Misplaced items: predicted x gold" in html
+    assert "Cost beside accuracy" in html and "2.00 GiB" in html
+
+    grid = run_script("evaluate.py", "--grid", "--runs", "run-a", "run-b", *args)
+    g = (tmp_path / "results/grid/grid.md").read_text()
+    assert "| | naive | fine-tuned |" in g
+    assert g.count("| qwen |") == 1  # both runs in one row: the tuned model placed by manifest
+    assert "qwen / fine-tuned = run-b" in grid.stdout
+    assert (tmp_path / "results/grid/grid.html").read_text().startswith("<!doctype html>")
