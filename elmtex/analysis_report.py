@@ -126,11 +126,14 @@ def error_tables(metrics: dict) -> list[Table]:
     fields = conf["fields"]
     cols = [*fields, NONE]
     rows = []
-    for f in fields:
+    for f in fields:  # none in a task without item categories (multiple choice)
         r = conf["by_predicted"][f]
         rows.append([f, str(r["predicted"]),
                      *(f"{r['counts'][col]} ({r['shares'][col]:.2f})" if col in r["counts"]
                        else "" for col in cols)])
+    if not fields:
+        run = metrics.get("run", "run")
+        return [*tables, cost_table({run: ea.get("costs")}, {run: metrics["headline"]})]
     tables.append({"title": "Predicted items: predicted category (rows) x gold category "
                             "(columns)", "head": ["predicted", *cols], "rows": rows,
                    "note": "Cells: items (share of the row). Diagonal: right category; "
@@ -313,8 +316,8 @@ def analysis_plots(comparison: dict, metrics_by_run: dict[str, dict], out_dir: P
     points = {}
     for k, (run, m) in enumerate(metrics_by_run.items()):
         ea = m.get("error_analysis")
-        if not ea:
-            continue
+        if not ea or not ea["confusion"]["fields"]:
+            continue  # e.g. a multiple-choice task: no item categories
         title = f"Misplaced items: predicted x gold category ({names[run]})"
         plots[title] = plot_confusion(ea, out_dir / f"misplaced_{k}.png", title)
         ci = comparison["headline"].get(run, {}).get("entity_micro_f1")
