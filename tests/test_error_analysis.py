@@ -269,3 +269,21 @@ def test_evaluate_reports_languages_misplaced_items_costs_and_the_grid(tmp_path,
     assert g.count("| qwen |") == 1  # both runs in one row: the tuned model placed by manifest
     assert "qwen / fine-tuned = run-b" in grid.stdout
     assert (tmp_path / "results/grid/grid.html").read_text().startswith("<!doctype html>")
+
+
+@pytest.mark.slow
+def test_the_naive_stage_records_parse_paths_and_peak_memory(tmp_path, test_model_dir):
+    from conftest import run_script, small_run_args
+
+    from elmtex.parsing import PARSE_PATHS
+
+    run_script("cache_results_naive.py",
+               *small_run_args(tmp_path, "paths", limit=1, max_new_tokens=16))
+    rows = [json.loads(line) for line in (tmp_path / "cache/paths.jsonl").open()]
+    assert len(rows) == 2
+    for r in rows:
+        assert r["parse_path"] in PARSE_PATHS and r["parse_path"] == parse_path(r["raw"])
+    manifest = json.loads((tmp_path / "cache/paths.manifest.json").read_text())
+    assert manifest["peak_memory"]["peak_rss_bytes"] > 200 * 2**20  # torch and a model loaded
+    cuda = manifest["peak_memory"]["peak_cuda_bytes"]
+    assert cuda is None or cuda > 0  # None on a CPU machine
