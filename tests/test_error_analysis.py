@@ -287,3 +287,76 @@ def test_the_naive_stage_records_parse_paths_and_peak_memory(tmp_path, test_mode
     assert manifest["peak_memory"]["peak_rss_bytes"] > 200 * 2**20  # torch and a model loaded
     cuda = manifest["peak_memory"]["peak_cuda_bytes"]
     assert cuda is None or cuda > 0  # None on a CPU machine
+
+
+# Per-language metrics and the grid's placement -------------------------------------------------
+
+def test_summarize_and_compare_per_language(task):
+    from elmtex.analysis_report import compare_by_language, language_split
+    from elmtex.entities import ItemsBackend
+    from elmtex.metrics import Policies, score_records
+
+    gold = {
+        "en-1": {"id": "en-1", "lang": "en", "report": "r", "summary": _summary(
+            task, signs_symptoms="fever; cough", diagnosis="pneumonia")},
+        "de-1": {"id": "de-1", "lang": "de", "report": "r", "summary": _summary(
+            task, signs_symptoms="Fieber; Husten", diagnosis="Pneumonie")},
+    }
+    # English all right (3 tp); German: one symptom right, one made up, diagnosis missing
+    good = [{"id": i, "parsed": r["summary"]} for i, r in gold.items()]
+    half = [good[0], {"id": "de-1", "parsed": _summary(task, signs_symptoms="Fieber; Ausschlag")}]
+    backend = ItemsBackend(task)
+    scores = {name: score_records(task, gold, rows, Policies(), entity_backend=backend)
+              for name, rows in (("good", good), ("half", half))}
+    split = language_split(scores["half"], Policies(), "items", None, 100, 1234, 0.05)
+    assert set(split) == {"de", "en"}
+    assert split["en"]["headline"]["entity_micro_f1"]["value"] == 1.0
+    # de: tp 1, fp 1 (Ausschlag), fn 2 (Husten, Pneumonie): F1 = 2 / (2 + 1 + 2)
+    assert split["de"]["headline"]["entity_micro_f1"]["value"] == pytest.approx(2 / 5)
+    assert split["de"]["n_records"] == 1
+    assert split["de"]["per_category"]["diagnosis"]["entity"]["fn"] == 1
+    by_lang = compare_by_language(scores, "good", 100, 1234, 0.05)
+    assert by_lang["en"]["diffs"]["half"]["overall"]["entity_micro_f1"]["diff"] == 0.0
+    assert by_lang["de"]["diffs"]["half"]["overall"]["entity_micro_f1"]["diff"] == \
+        pytest.approx(2 / 5 - 1)
+    assert by_lang["de"]["n_common"] == 1
+
+
+def test_grid_places_runs_from_their_manifests(tmp_path):
+    from elmtex.config import UserError
+    from elmtex.grid import build_grid, grid_markdown, place_run
+
+    tuned = tmp_path / "my-model-ft"
+    tuned.mkdir()
+    (tuned / "merged.json").write_text(json.dumps({"base_model": "/x/models/llama-8b"}))
+    base = {"name_or_path": "/x/models/llama-8b"}
+    manifests = {  # names that say nothing: placement comes from the manifests
+        "r1": {"method": "naive", "model": base},
+        "r2": {"method": "advanced_icl", "model": base},
+        "r3": {"method": "naive", "model": {"name_or_path": str(tuned),
+                                            "merged_json_sha256": "ab"}},
+        "r4": {"method": "rag", "model": {"name_or_path": "models/qwen"}},
+        "r5": {"method": "naive", "model": base,
+               "config": {"generation": {"constrained": True}}},
+    }
+    placed = {r: place_run(m) for r, m in manifests.items()}
+    assert placed == {"r1": ("llama-8b", "naive"), "r2": ("llama-8b", "ICL"),
+                      "r3": ("llama-8b", "fine-tuned"), "r4": ("qwen", "RAG"),
+                      "r5": ("llama-8b", "naive (constrained)")}
+
+    def metrics(v):
+        return {"headline": {"entity_micro_f1": {"label": "entity F1 (micro)", "value": v,
+                                                 "low": v - 0.1, "high": v + 0.1, "n": 8}},
+                "per_category": {"diagnosis": {"entity": {"f1": v},
+                                               "ci": {"entity_f1": {"low": 0.0, "high": 1.0,
+                                                                    "n": 8}}}}}
+
+    grid = build_grid(placed, {r: metrics(0.1 * k) for k, r in enumerate(placed, 1)})
+    assert grid["methods"] == ["naive", "naive (constrained)", "ICL", "RAG", "fine-tuned"]
+    assert grid["models"] == ["llama-8b", "qwen"]
+    md = grid_markdown(grid)
+    assert "| llama-8b | 0.100 [0.000, 0.200] | 0.500 [0.400, 0.600] | 0.200 [0.100, 0.300] " \
+           "| - | 0.300 [0.200, 0.400] |" in md
+    assert "| diagnosis | 0.100 [0.000, 1.000] |" in md
+    with pytest.raises(UserError, match="both are naive of llama-8b"):
+        build_grid({"a": placed["r1"], "b": placed["r1"]}, {"a": metrics(0.1), "b": metrics(0.2)})
