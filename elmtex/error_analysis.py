@@ -31,7 +31,7 @@ from elmtex.entities import ItemsBackend, normalise_item
 from elmtex.io import id_hash
 from elmtex.misplaced import confusion, gold_totals, record_counts, summarise_table
 from elmtex.normalise import value_match
-from elmtex.parsing import PARSE_PATHS, STRICT_PATHS, parse_path
+from elmtex.parsing import PARSE_PATHS, STRICT_PATHS, row_parse_path
 from elmtex.task import Task
 
 VALUE_FIELDS = ("age", "gender")
@@ -106,15 +106,6 @@ def _mask(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return rows.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
-def _path_of(row: dict) -> str:
-    """The row's parse path: as cached, else worked out from its raw text; a parsed answer
-    without raw text (or whose raw text no longer parses) counts as plain."""
-    path = row.get("parse_path") or (parse_path(row["raw"]) if row.get("raw") else "failed")
-    if path == "failed" and row.get("parsed") is not None:
-        return "plain"
-    return path
-
-
 def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Sequence[str],
                 threshold: float, manifest: dict | None = None, n_boot: int = 1000,
                 seed: int = 1234, alpha: float = 0.05) -> RunAnalysis:
@@ -135,7 +126,7 @@ def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Seque
         if rec is None:
             continue  # outside the selected records, or a duplicated id (the first counts)
         kept_rows.append(row)
-        path = _path_of(row)
+        path = row_parse_path(row)
         paths[path] += 1
         pred = task.coerce_prediction(row.get("parsed"))
         g_out = rec[task.output_key]

@@ -68,3 +68,12 @@ def parse_path(text: str | None) -> str:
     except json.JSONDecodeError:
         pass
     return "embedded" if parse_json_object(text)[0] is not None else "failed"
+
+
+def row_parse_path(row: dict) -> str:
+    """A cache row's parse path: as cached, else worked out from its raw text (caches made
+    before paths were stored); a parsed answer without raw text counts as plain."""
+    path = row.get("parse_path") or (parse_path(row["raw"]) if row.get("raw") else "failed")
+    if path == "failed" and row.get("parsed") is not None:
+        return "plain"
+    return path

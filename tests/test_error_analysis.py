@@ -249,6 +249,8 @@ def test_evaluate_reports_languages_misplaced_items_costs_and_the_grid(tmp_path,
     assert ea["overall"]["strict_parse_rate"]["value"] == 0.0  # prose around every answer
     assert ea["overall"]["lenient_parse_rate"]["value"] == 1.0
     assert ea["costs"]["seconds_per_record"] == 2.0
+    examples = [json.loads(x) for x in (tmp_path / "results/run-a/per_example.jsonl").open()]
+    assert {e["parse_path"] for e in examples} == {"embedded"}
     md = (tmp_path / "results/run-a/report.md").read_text()
     assert "#### Headline metrics by language" in md and "| | overall | DE | EN |" in md
     assert "#### Predicted items: predicted category (rows) x gold category (columns)" in md
