@@ -12,7 +12,17 @@ import io
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
+from elmtex.analysis_report import (
+    all_tables,
+    analysis_plots,
+    comparison_analysis_tables,
+    error_tables,
+    language_tables,
+    tables_html,
+    tables_markdown,
+)
 from elmtex.io import write_json, write_text
 from elmtex.metrics import ROUGE_TYPES
 from elmtex.plots import plot_categories, plot_rates
@@ -191,6 +201,8 @@ def markdown_table(metrics: dict, run: str) -> str:
         lines += ["", *grounding_lines(metrics)]
     if metrics.get("judge"):
         lines += ["", *judge_lines(metrics["judge"])]
+    lines += tables_markdown([*language_tables(metrics),  # by language, misplaced items, cost
+                              *error_tables({**metrics, "run": run})])
     lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 
@@ -272,6 +284,7 @@ def comparison_markdown(comparison: dict) -> str:
     lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap CI over "
               f"records ({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the "
               "same record weights for both runs); * marks a difference whose CI excludes 0."]
+    lines += tables_markdown(comparison_analysis_tables(comparison))  # languages, errors, cost
     return "\n".join(lines) + "\n"
 
 
@@ -336,6 +349,7 @@ Baseline: <code>{{ c.baseline }}</code>. Records common to all runs: {{ c.n_comm
 {% for name, img in images %}<h2>{{ name }}</h2>
 <img alt="{{ name }}" src="data:image/png;base64,{{ img }}">
 {% endfor %}
+{{ analysis }}
 {% for section in categories %}<h2>{{ section.label }} per category</h2>
 <table><tr><th>category</th>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in section.rows %}<tr><td>{{ row[0] }}</td>{% for cell in row[1:] %}
@@ -365,7 +379,8 @@ def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
               for k, p in plots.items()]
     notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
     return _HTML.render(title=title, c=comparison, head=head, headline=headline,
-                        categories=categories, images=images, notes=notes)
+                        categories=categories, images=images, notes=notes,
+                        analysis=Markup(tables_html(all_tables(comparison, metrics_by_run))))
 
 
 def write_run_results(out_dir: Path, run: str, metrics: dict, config_text: str) -> None:
@@ -381,6 +396,7 @@ def write_report_page(out_dir: Path, title: str, comparison: dict,
                       metrics_by_run: dict[str, dict]) -> Path:
     """The PNG plots and the self-contained report.html."""
     plots = make_plots(comparison, out_dir)
+    plots.update(analysis_plots(comparison, metrics_by_run, out_dir))  # heat-maps, frontier
     page = out_dir / "report.html"
     write_text(page, html_report(title, comparison, metrics_by_run, plots))
     return page

@@ -212,7 +212,8 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     assert (out / "per_category_entity_f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "report.html").read_text()
     # self-contained: every image inlined, nothing fetched from elsewhere
-    assert html.count("data:image/png;base64,") == 4
+    # 4 plots, and a misplaced-items heat-map per run (no timings cached: no frontier plot)
+    assert html.count("data:image/png;base64,") == 6
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert "worse − ref" in html and "diagnosis" in html
     md = (out / "report.md").read_text()
