@@ -283,3 +283,25 @@ def export_gold(task: Task, records: Sequence[dict], predicted: Mapping[str, dic
     }
     write_json(out_dir / "provenance.json", provenance)
     return provenance
+
+
+def predicted_items(task: Task, rows: Iterable[Mapping[str, Any]],
+                    ids: Iterable[str] | None = None) -> dict[str, dict[str, list[str]]]:
+    """record id -> {field: [items]} of a run's cached answers (the first answer per id, as
+    scoring takes it; items as the entity metric and the review page count them)."""
+    from elmtex.grounding import field_items  # grounding imports the entity code: keep it lazy
+
+    wanted = set(ids) if ids is not None else None
+    out: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        rid = row.get("id")
+        if rid in out or (wanted is not None and rid not in wanted):
+            continue
+        parsed = row.get("parsed")
+        if not isinstance(parsed, dict):
+            out[rid] = {}
+            continue
+        coerced = task.coerce_prediction(parsed)
+        out[rid] = {f: items for f in task.field_names if f in parsed
+                    and (items := field_items(task, coerced[f]))}
+    return out
