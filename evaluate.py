@@ -38,8 +38,6 @@ from elmtex.metrics import (
     summarize,
 )
 from elmtex.qa import judge_run_name, judge_summary
-from elmtex.review_stats import review_summary
-from elmtex.reviews import predicted_items, read_all_events
 from elmtex.report import (
     comparison_markdown,
     markdown_table,
@@ -47,6 +45,8 @@ from elmtex.report import (
     write_report_page,
     write_run_results,
 )
+from elmtex.review_stats import review_summary
+from elmtex.reviews import predicted_items, read_all_events
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))

@@ -30,7 +30,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def event_key(ev: Mapping[str, Any]) -> tuple:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def make_event(reviewer: str, run: str, record_id: str, kind: str, *, field: str | None = None,
