@@ -567,6 +567,8 @@ def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
     @app.after_request
     def headers(resp):
         resp.headers.update(SECURITY_HEADERS)
+        if store is not None:  # review mode's one optional script, served by this app
+            resp.headers["Content-Security-Policy"] += "; script-src 'self'"
         return resp
 
     return app

@@ -20,11 +20,13 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from elmtex.grounding import EXACT, NORMALIZED, ground_item
 from elmtex.reviews import MAX_ITEM, MAX_NOTE, MISSED, VERDICTS, WITHDRAWN, ReviewStore, make_event
 
+SCRIPT = Path(__file__).with_name("review_assets") / "review.js"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$")
 
@@ -243,6 +245,11 @@ def add_review_routes(app, review, store: ReviewStore, renderer, links) -> None:
         run = post(rid, lambda run: [missed_event(review, store, rid, run, request.form,
                                                   withdraw=True)])
         return back(rid, run, "withdrawn")
+
+    @app.get("/review.js")
+    def review_js():
+        from flask import send_file
+        return send_file(SCRIPT, mimetype="text/javascript", max_age=0)
 
     renderer.review_context = lambda rid, run: review_context(
         review, store, rid, run, g.csrf, request.args.get("saved"))

@@ -152,6 +152,37 @@ def test_second_reviewer_is_separate_and_one_writer_per_reviewer(browser, data, 
         [("item", "wrong", None), ("done", None, True)]
 
 
+SELECT = """
+const rep = document.getElementById('report');
+function pos(off) {
+  const w = document.createTreeWalker(rep, NodeFilter.SHOW_TEXT);
+  let n, acc = 0;
+  while ((n = w.nextNode())) { if (acc + n.length >= off) return [n, off - acc]; acc += n.length; }
+}
+const a = pos(arguments[0]), b = pos(arguments[1]), r = document.createRange();
+r.setStart(a[0], a[1]); r.setEnd(b[0], b[1]);
+const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+"""
+
+
+def test_missed_item_picked_as_a_span_in_the_report(browser, data, tmp_path):
+    """The optional script (served by the app, allowed by its CSP) sends the selection's
+    offsets; a German report, so the offsets count code points of non-ASCII text."""
+    rec = data["records"][2]
+    report = rec["report"]
+    start = next(i for i, c in enumerate(report) if c in "äöüÄÖÜß")
+    start = report.rfind(" ", 0, start) + 1
+    end = report.find(" ", report.find(" ", start) + 1)  # two words, one with an umlaut
+    with review_app(data, tmp_path / "reviews", "frank") as (url, _):
+        d = page(browser, record_url(url, rec["id"], RUN_A))
+        d.execute_script(SELECT, start, end)
+        time.sleep(0.5)  # selectionchange is dispatched asynchronously
+        form = css(d, '.missed[data-field="comorbidities"] form.add-missed')[0]
+        submit_and_wait(d, form.find_element("css selector", "button"), "missed")
+    (ev,) = events(tmp_path / "reviews" / "frank.jsonl")
+    assert (ev["start"], ev["end"], ev["item"]) == (start, end, report[start:end])
+
+
 def _session(url: str, rid: str):
     """An opener with the app's session cookie, and the CSRF token of a record page."""
     jar = http.cookiejar.CookieJar()
