@@ -491,8 +491,10 @@ class Renderer:
                        for f, c in review.colours.items())
         self.env.globals["css"] = Markup(css)
 
-    def index(self, links: Links) -> str:
-        return self.env.get_template("index.html").render(**self.review.index_view(links))
+    def index(self, links: Links, progress: dict | None = None) -> str:
+        """The index; progress: review mode's (record id, run) -> this reviewer's counts."""
+        return self.env.get_template("index.html").render(**self.review.index_view(links),
+                                                          progress=progress)
 
     def record(self, rid: str, run: str, links: Links, rv: dict | None = None) -> str:
         """A record page; rv: review mode's forms and judgements (elmtex.review_mode)."""
@@ -537,7 +539,7 @@ def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
 
     @app.get("/")
     def index():
-        return renderer.index(links)
+        return renderer.index(links, store.progress() if store is not None else None)
 
     @app.get("/record/<path:rid>")
     def record(rid: str):

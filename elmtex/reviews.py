@@ -179,6 +179,19 @@ class ReviewStore:
             evs.sort(key=lambda e: e["ts"])
         return state
 
+    def progress(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """(record id, run) -> this reviewer's items judged, missed items added, done mark."""
+        out: dict[tuple[str, str], dict[str, Any]] = {}
+        for (_, run, rid, kind, _, _), ev in self.latest.items():
+            p = out.setdefault((rid, run), {"judged": 0, "missed": 0, "done": False})
+            if kind == "item" and ev["verdict"]:
+                p["judged"] += 1
+            elif kind == "missed" and ev["verdict"] == MISSED:
+                p["missed"] += 1
+            elif kind == "done":
+                p["done"] = bool(ev["done"])
+        return out
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)  # releases the lock

@@ -118,6 +118,9 @@ def test_reviewer_marks_items_adds_a_missed_one_and_it_persists(browser, data, r
             .get_attribute("value") == "diagnosis"
         assert css(d, "#note")[0].get_attribute("value") == "checked against the discharge letter"
         assert missed in css(d, '.missed[data-field="family_history"]')[0].text
+        d = page(browser, url + "/")  # the index shows the reviewer's progress
+        cell = css(d, f'#records tr[data-id="{rec["id"]}"] td.cell[data-run="{RUN_A}"]')[0]
+        assert "3/" in cell.text and "judged, 1 missed" in cell.text and "done" not in cell.text
     evs = events(reviews / "alice.jsonl")
     assert {e["kind"] for e in evs} == {"item", "note", "missed"} and len(evs) == 5
     add = [e for e in evs if e["kind"] == "missed"][0]
