@@ -21,10 +21,13 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from elmtex.grounding import EXACT, NORMALIZED, ground_item
 from elmtex.reviews import MAX_ITEM, MAX_NOTE, MISSED, VERDICTS, WITHDRAWN, ReviewStore, make_event
+
+if TYPE_CHECKING:
+    from elmtex.review import Renderer, Review, Run, ServerLinks
 
 SCRIPT = Path(__file__).with_name("review_assets") / "review.js"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -41,7 +44,7 @@ def host_name(host: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
-def item_index(review, run, rid: str) -> dict[int, tuple[str, Any]]:
+def item_index(review: Review, run: Run, rid: str) -> dict[int, tuple[str, Any]]:
     """The record page's item numbers -> (field, grounding), as record_view numbers them."""
     out, key = {}, 0
     for f in review.task.field_names:
@@ -51,7 +54,7 @@ def item_index(review, run, rid: str) -> dict[int, tuple[str, Any]]:
     return out
 
 
-def review_context(review, store: ReviewStore, rid: str, run_name: str, csrf: str,
+def review_context(review: Review, store: ReviewStore, rid: str, run_name: str, csrf: str,
                    saved: str | None = None) -> dict[str, Any]:
     """What record.html needs to show the forms with this reviewer's current judgements."""
     state = store.record_state(run_name, rid)
@@ -86,7 +89,7 @@ def _one(form: Mapping[str, str], name: str, limit: int, required: bool = False)
     return value
 
 
-def verdict_events(review, store: ReviewStore, rid: str, run_name: str,
+def verdict_events(review: Review, store: ReviewStore, rid: str, run_name: str,
                    form: Mapping[str, str], keys: Iterable[str]) -> list[dict]:
     """Events for what the review form changed: verdicts (and targets), the note, "done"."""
     run = review.run(run_name)
@@ -132,7 +135,7 @@ def verdict_events(review, store: ReviewStore, rid: str, run_name: str,
     return events
 
 
-def missed_event(review, store: ReviewStore, rid: str, run_name: str,
+def missed_event(review: Review, store: ReviewStore, rid: str, run_name: str,
                  form: Mapping[str, str], withdraw: bool = False) -> dict:
     """The event that adds (or withdraws) a missed item. An added item must stand in the
     report: at the given start/end (a picked span), else found verbatim or up to case and
@@ -192,7 +195,8 @@ def install_host_check(app, allowed_hosts: Iterable[str] = ()) -> None:
                                    "review.allowed_hosts).")
 
 
-def add_review_routes(app, review, store: ReviewStore, renderer, links) -> None:
+def add_review_routes(app, review: Review, store: ReviewStore, renderer: Renderer,
+                      links: ServerLinks) -> None:
     """The POST routes, the CSRF token and the review context of GET pages."""
     from flask import abort, g, redirect, request, session
 

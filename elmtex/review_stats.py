@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from elmtex.entities import match_items
 from elmtex.reviews import MISSED, VERDICTS, latest
 from elmtex.stats import bootstrap_ci
+from elmtex.task import Task
 
 
 def cohen_kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
@@ -47,8 +48,8 @@ def _ratio_ci(per_record: list[tuple[int, int]], boot: Mapping[str, Any]) -> dic
     return bootstrap_ci(per_record, stat, **boot)
 
 
-def auto_matched(task, gold_summary: Mapping[str, str], predicted: Mapping[str, Sequence[str]],
-                 threshold: float) -> set[tuple[str, str]]:
+def auto_matched(task: Task, gold_summary: Mapping[str, str],
+                 predicted: Mapping[str, Sequence[str]], threshold: float) -> set[tuple[str, str]]:
     """(field, item) of the predicted items the automatic item matching pairs with a gold item."""
     out = set()
     for f, items in predicted.items():
@@ -57,7 +58,7 @@ def auto_matched(task, gold_summary: Mapping[str, str], predicted: Mapping[str, 
     return out
 
 
-def review_summary(task, run: str, events: Sequence[Mapping[str, Any]],
+def review_summary(task: Task, run: str, events: Sequence[Mapping[str, Any]],
                    predicted: Mapping[str, Mapping[str, Sequence[str]]],
                    gold: Mapping[str, Mapping[str, str]], threshold: float,
                    boot: Mapping[str, Any]) -> dict[str, Any] | None:
