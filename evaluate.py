@@ -51,6 +51,8 @@ from elmtex.report import (
     write_report_page,
     write_run_results,
 )
+from elmtex.review_stats import review_summary
+from elmtex.reviews import predicted_items, read_all_events
 from elmtex.task import load_task
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
@@ -119,6 +121,8 @@ if ev["bertscore"]["enabled"]:
                            b["batch_size"], dtype=b["dtype"])
 config_text = dump_config(cfg)
 grounding = ev["grounding"]
+# Clinicians' judgements from review_app.py (review.reviews_dir), when there are any.
+review_events = read_all_events(resolve_path(cfg["review"]["reviews_dir"]))
 
 
 def make_grounder(cache_path):
@@ -174,6 +178,14 @@ for run in runs:
             "cache": judge_path.name,
             **judge_summary(scores.ids, per_record_metrics(scores),
                             {row["id"]: row for _, row in read_jsonl(judge_path)}, boot)}
+    if review_events:  # human-judged precision and agreement with the automatic matching
+        pred = {rid: p for rid, p in predicted_items(
+            task, (row for _, row in read_jsonl(cache_path))).items() if rid in gold}
+        human = review_summary(task, run, review_events, pred,
+                               {rid: gold[rid][task.output_key] for rid in pred},
+                               ev["entities"]["threshold"], boot)
+        if human:
+            metrics["human_review"] = human
     write_run_results(out_dir, run, metrics, config_text)
     page = write_report_page(out_dir, run, single_run_comparison(run, metrics), {run: metrics})
     scores_by_run[run], metrics_by_run[run] = scores, metrics

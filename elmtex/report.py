@@ -26,6 +26,7 @@ from elmtex.analysis_report import (
 from elmtex.io import write_json, write_text
 from elmtex.metrics import ROUGE_TYPES
 from elmtex.plots import plot_categories, plot_rates
+from elmtex.review_stats import review_html, review_lines
 
 CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
 # Per-category sections of a comparison beyond CATEGORY_METRICS (no plot of their own).
@@ -203,6 +204,8 @@ def markdown_table(metrics: dict, run: str) -> str:
         lines += ["", *judge_lines(metrics["judge"])]
     lines += tables_markdown([*language_tables(metrics),  # by language, misplaced items, cost
                               *error_tables({**metrics, "run": run})])
+    if metrics.get("human_review"):
+        lines += ["", *review_lines(metrics["human_review"])]
     lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 
@@ -355,6 +358,8 @@ Baseline: <code>{{ c.baseline }}</code>. Records common to all runs: {{ c.n_comm
 {% for row in section.rows %}<tr><td>{{ row[0] }}</td>{% for cell in row[1:] %}
 <td{% if cell.endswith('*') %} class="sig"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endfor %}
+{% if reviews %}<h2 id="human-review">Clinician review</h2>
+{% for section in reviews %}{{ section }}{% endfor %}{% endif %}
 <h2>How these numbers were made</h2>
 <ul class="note">{% for run, lines in notes %}
 <li><code>{{ run }}</code>: {{ lines | join(' ') }}</li>
@@ -378,8 +383,10 @@ def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
     images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
               for k, p in plots.items()]
     notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
+    reviews = [review_html(r, m["human_review"]) for r, m in metrics_by_run.items()
+               if m.get("human_review")]
     return _HTML.render(title=title, c=comparison, head=head, headline=headline,
-                        categories=categories, images=images, notes=notes,
+                        categories=categories, images=images, notes=notes, reviews=reviews,
                         analysis=Markup(tables_html(all_tables(comparison, metrics_by_run))))
 
 
