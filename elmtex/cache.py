@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from elmtex.backends import Backend, Conversation, GenerationSettings
 from elmtex.config import UserError
+from elmtex.costs import record_peak_memory
 from elmtex.io import (
     JsonlAppender,
     chunks,
@@ -29,7 +30,7 @@ from elmtex.io import (
     write_json,
 )
 from elmtex.local_models import sha256_file
-from elmtex.parsing import parse_json_object
+from elmtex.parsing import parse_json_object, parse_path
 from elmtex.provenance import code_revision, package_versions
 from elmtex.sharding import Shard
 
@@ -164,6 +165,7 @@ def cache_responses(
                 bar.update(len(batch))
                 bar.set_postfix(parse_fail=counts["parse_failures"])
     bar.close()
+    record_peak_memory(cache_path)  # into the manifest: the cost tables report it
     return counts
 
 
@@ -184,7 +186,8 @@ def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backen
         rows.append({
             "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
             "model": backend.model_id, "raw": gen.text, "parsed": parsed,
-            "parse_error": error, "finish_reason": gen.finish_reason,
+            "parse_error": error, "parse_path": parse_path(gen.text),
+            "finish_reason": gen.finish_reason,
             "prompt_tokens": gen.prompt_tokens,
             "completion_tokens": gen.completion_tokens,
             "latency_s": round(gen.latency_s, 4), "batch_size": len(batch),

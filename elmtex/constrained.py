@@ -20,9 +20,9 @@ or newlines until max_new_tokens and leave the object unfinished. The whitespace
 With `spaced` and `compact`, a value holds only single spaces between non-space characters.
 Why `spaced` and not `compact` by default: held to compact JSON, the 0.5B demo model answered
 "N/A" in every field of every demo record; in the spaced layout it writes the answers it writes
-unconstrained (README, Performance). A bounded amount of free whitespace cannot be had instead:
-llguidance treats the whitespace between JSON tokens as a lexeme that may repeat, so a pattern
-like `[ \n]{1,10}` still lets a model write spaces forever.
+unconstrained (docs/results.md, "Constrained decoding"). A bounded amount of free whitespace
+cannot be had instead: llguidance treats the whitespace between JSON tokens as a lexeme that may
+repeat, so a pattern like `[ \n]{1,10}` still lets a model write spaces forever.
 
 A constrained model can also loop inside a value (the 135M test model repeats a sentence until
 max_new_tokens), and an answer cut off there does not parse. On the transformers backend the

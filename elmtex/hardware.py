@@ -2,8 +2,9 @@
 
 bf16 is native on CUDA GPUs that support it and on CPUs with avx512_bf16 or AMX (x86), or the
 `bf16` feature (Arm). Elsewhere a CPU emulates it: on an Intel Xeon with AVX-512 but without
-avx512_bf16 a bf16 matmul ran at about a fifth of float32's rate (README, "Precision"), so
-`auto` picks float32 there. Every manifest records what was chosen and the flags it came from.
+avx512_bf16 a bf16 matmul ran at about a fifth of float32's rate (docs/models-and-engines.md,
+"Precision from the hardware"), so `auto` picks float32 there. Every manifest records what was
+chosen and the flags it came from.
 """
 
 from __future__ import annotations

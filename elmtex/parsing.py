@@ -48,3 +48,32 @@ def parse_json_object(text: str) -> tuple[dict | None, str | None]:
             if isinstance(obj, dict):
                 return obj, None
     return None, first_error
+
+
+# How an answer was parsed (cache rows' `parse_path`). `plain` and `fence` are the study's strict
+# parse (fences stripped, then json.loads); `embedded` is only the lenient one: an object found
+# inside surrounding text, which may be an echoed example rather than the answer.
+PARSE_PATHS = ("plain", "fence", "embedded", "failed")
+STRICT_PATHS = ("plain", "fence")
+
+
+def parse_path(text: str | None) -> str:
+    """Which of PARSE_PATHS `parse_json_object` takes for this text."""
+    if not text or not text.strip():
+        return "failed"
+    body = strip_fences(text)
+    try:
+        if isinstance(json.loads(body), dict):
+            return "plain" if body == text.strip() else "fence"
+    except json.JSONDecodeError:
+        pass
+    return "embedded" if parse_json_object(text)[0] is not None else "failed"
+
+
+def row_parse_path(row: dict) -> str:
+    """A cache row's parse path: as cached, else worked out from its raw text (caches made
+    before paths were stored); a parsed answer without raw text counts as plain."""
+    path = row.get("parse_path") or (parse_path(row["raw"]) if row.get("raw") else "failed")
+    if path == "failed" and row.get("parsed") is not None:
+        return "plain"
+    return path

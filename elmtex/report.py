@@ -12,38 +12,26 @@ import io
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 
+from elmtex.analysis_report import (
+    all_tables,
+    analysis_plots,
+    comparison_analysis_tables,
+    error_tables,
+    language_tables,
+    tables_html,
+    tables_markdown,
+)
 from elmtex.io import write_json, write_text
 from elmtex.plots import plot_categories, plot_rates
+from elmtex.report_tables import CATEGORY_METRICS, ci_cell, comparison_tables, short_names
+from elmtex.review_stats import review_html, review_lines
 from elmtex.run_scores import ROUGE_TYPES
-
-CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
-# Per-category sections of a comparison beyond CATEGORY_METRICS (no plot of their own).
-CATEGORY_TABLES = {"exact_match": "exact match", "grounded_exact": "items grounded exactly",
-                   "ungrounded": "items unsupported by the report"}
 
 
 def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.3f}"
-
-
-def ci_cell(d: dict | None) -> str:
-    """'0.412 [0.351, 0.470]' from {"value", "low", "high"}; '-' when undefined."""
-    if not d or d.get("value") is None:
-        return "-"
-    if d.get("low") is None:
-        return _fmt(d["value"])
-    return f"{d['value']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
-
-
-def diff_cell(d: dict | None) -> str:
-    """'+0.052 [+0.010, +0.094]*' (* = the CI excludes 0); '-' when undefined."""
-    if not d or d.get("diff") is None:
-        return "-"
-    star = "*" if d["low"] is not None and (d["low"] > 0 or d["high"] < 0) else ""
-    if d["low"] is None:
-        return f"{d['diff']:+.3f}"
-    return f"{d['diff']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]{star}"
 
 
 # One run ------------------------------------------------------------------------------------
@@ -191,6 +179,10 @@ def markdown_table(metrics: dict, run: str) -> str:
         lines += ["", *grounding_lines(metrics)]
     if metrics.get("judge"):
         lines += ["", *judge_lines(metrics["judge"])]
+    lines += tables_markdown([*language_tables(metrics),  # by language, misplaced items, cost
+                              *error_tables({**metrics, "run": run})])
+    if metrics.get("human_review"):
+        lines += ["", *review_lines(metrics["human_review"])]
     lines += ["", *notes_lines(metrics)]
     return "\n".join(lines) + "\n"
 
@@ -204,50 +196,6 @@ def _csv(rows: list[dict]) -> str:
 
 
 # Several runs (or one) ----------------------------------------------------------------------
-
-def short_names(runs: list[str]) -> dict[str, str]:
-    """Column labels: the run names without the '-'-separated words they all end with, then
-    without the words they all contain (e.g. naive-qwen...-demo-test,
-    advanced_icl-qwen...-demo-test and naive-qwen...-ft-demo-test -> naive, advanced_icl,
-    naive-ft); the longer labels where a shorter one would be empty or not unique."""
-    if len(runs) < 2:
-        return {r: r for r in runs}
-    words = [r.split("-") for r in runs]
-    common = 0
-    while all(len(w) > common + 1 for w in words) and \
-            len({tuple(w[len(w) - common - 1:]) for w in words}) == 1:
-        common += 1
-    words = [w[:len(w) - common] for w in words]
-    shared = set.intersection(*(set(w) for w in words))
-    for labels in ({r: "-".join(x for x in w if x not in shared)
-                    for r, w in zip(runs, words, strict=True)},
-                   {r: "-".join(w) for r, w in zip(runs, words, strict=True)}):
-        if all(labels.values()) and len(set(labels.values())) == len(runs):
-            return labels
-    return {r: r for r in runs}
-
-
-def comparison_tables(comparison: dict, minus: str = "-") -> tuple[list, list, list]:
-    """The cells of the comparison, shared by the Markdown and HTML reports: the column heads
-    (runs, then each run minus the baseline), the headline rows and the per-category sections
-    ({"label", "rows"}); each row is [name, cell, ...]."""
-    runs, base = comparison["runs"], comparison["baseline"]
-    others = [r for r in runs if r != base]
-    names = short_names(runs)
-    head = [*(names[r] for r in runs), *(f"{names[r]} {minus} {names[base]}" for r in others)]
-    headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
-                for m, h in comparison["headline"][base].items()]
-    sections = []
-    for metric, label in (*CATEGORY_METRICS.items(), *CATEGORY_TABLES.items()):
-        rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
-                   for r in others)]
-                for f, ms in comparison["per_category"][base].items() if metric in ms]
-        if rows:
-            sections.append({"label": label, "rows": rows})
-    return head, headline, sections
-
 
 def _md_table(first: str, head: list[str], rows: list[list[str]]) -> list[str]:
     return [f"| {first} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head),
@@ -272,6 +220,7 @@ def comparison_markdown(comparison: dict) -> str:
     lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap CI over "
               f"records ({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the "
               "same record weights for both runs); * marks a difference whose CI excludes 0."]
+    lines += tables_markdown(comparison_analysis_tables(comparison))  # languages, errors, cost
     return "\n".join(lines) + "\n"
 
 
@@ -336,11 +285,14 @@ Baseline: <code>{{ c.baseline }}</code>. Records common to all runs: {{ c.n_comm
 {% for name, img in images %}<h2>{{ name }}</h2>
 <img alt="{{ name }}" src="data:image/png;base64,{{ img }}">
 {% endfor %}
+{{ analysis }}
 {% for section in categories %}<h2>{{ section.label }} per category</h2>
 <table><tr><th>category</th>{% for h in head %}<th>{{ h }}</th>{% endfor %}</tr>
 {% for row in section.rows %}<tr><td>{{ row[0] }}</td>{% for cell in row[1:] %}
 <td{% if cell.endswith('*') %} class="sig"{% endif %}>{{ cell }}</td>{% endfor %}</tr>
 {% endfor %}</table>{% endfor %}
+{% if reviews %}<h2 id="human-review">Clinician review</h2>
+{% for section in reviews %}{{ section }}{% endfor %}{% endif %}
 <h2>How these numbers were made</h2>
 <ul class="note">{% for run, lines in notes %}
 <li><code>{{ run }}</code>: {{ lines | join(' ') }}</li>
@@ -364,8 +316,11 @@ def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
     images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
               for k, p in plots.items()]
     notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
+    reviews = [review_html(r, m["human_review"]) for r, m in metrics_by_run.items()
+               if m.get("human_review")]
     return _HTML.render(title=title, c=comparison, head=head, headline=headline,
-                        categories=categories, images=images, notes=notes)
+                        categories=categories, images=images, notes=notes, reviews=reviews,
+                        analysis=Markup(tables_html(all_tables(comparison, metrics_by_run))))
 
 
 def write_run_results(out_dir: Path, run: str, metrics: dict, config_text: str) -> None:
@@ -381,6 +336,7 @@ def write_report_page(out_dir: Path, title: str, comparison: dict,
                       metrics_by_run: dict[str, dict]) -> Path:
     """The PNG plots and the self-contained report.html."""
     plots = make_plots(comparison, out_dir)
+    plots.update(analysis_plots(comparison, metrics_by_run, out_dir))  # heat-maps, frontier
     page = out_dir / "report.html"
     write_text(page, html_report(title, comparison, metrics_by_run, plots))
     return page

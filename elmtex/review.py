@@ -491,12 +491,15 @@ class Renderer:
                        for f, c in review.colours.items())
         self.env.globals["css"] = Markup(css)
 
-    def index(self, links: Links) -> str:
-        return self.env.get_template("index.html").render(**self.review.index_view(links))
+    def index(self, links: Links, progress: dict | None = None) -> str:
+        """The index; progress: review mode's (record id, run) -> this reviewer's counts."""
+        return self.env.get_template("index.html").render(**self.review.index_view(links),
+                                                          progress=progress)
 
-    def record(self, rid: str, run: str, links: Links) -> str:
+    def record(self, rid: str, run: str, links: Links, rv: dict | None = None) -> str:
+        """A record page; rv: review mode's forms and judgements (elmtex.review_mode)."""
         view = self.review.record_view(rid, run, links)
-        return self.env.get_template("record.html").render(**view)
+        return self.env.get_template("record.html").render(**view, rv=rv)
 
     def error(self, code: int, message: str, links: Links) -> str:
         return self.env.get_template("error.html").render(
@@ -516,19 +519,27 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(review: Review):
-    """The read-only Flask app: GET /, GET /record/<id>?run=<run>, GET /health."""
+def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
+               max_body_kb: int = 64):
+    """The Flask app: GET /, GET /record/<id>?run=<run>, GET /health; read-only unless a
+    ReviewStore is given (review mode: the POST routes of elmtex.review_mode)."""
     from flask import Flask, abort, request
     from werkzeug.exceptions import HTTPException
 
+    from elmtex.review_mode import add_review_routes, install_host_check
+
     app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_body_kb * 1024  # larger bodies: 413
     renderer = Renderer(review)
     links = ServerLinks()
     first_run = next(iter(review.runs))
+    install_host_check(app, allowed_hosts)
+    if store is not None:
+        add_review_routes(app, review, store, renderer, links)
 
     @app.get("/")
     def index():
-        return renderer.index(links)
+        return renderer.index(links, store.progress() if store is not None else None)
 
     @app.get("/record/<path:rid>")
     def record(rid: str):
@@ -538,17 +549,19 @@ def create_app(review: Review):
             review.run(run)
         except KeyError as e:
             abort(404, description=e.args[0])
-        return renderer.record(rid, run, links)
+        rv = renderer.review_context(rid, run) if store is not None else None
+        return renderer.record(rid, run, links, rv)
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "records": len(review.records), "runs": list(review.runs)}
+        return {"status": "ok", "records": len(review.records), "runs": list(review.runs),
+                "reviewer": store.reviewer if store is not None else None}
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         message = e.description or e.name
         headers = {}
-        if e.code == 405:
+        if e.code == 405 and store is None:
             message = "This page is read-only: only GET requests are answered."
             headers["Allow"] = e.get_response().headers.get("Allow", "GET, HEAD")
         return renderer.error(e.code or 500, message, links), e.code, headers
@@ -556,6 +569,8 @@ def create_app(review: Review):
     @app.after_request
     def headers(resp):
         resp.headers.update(SECURITY_HEADERS)
+        if store is not None:  # review mode's one optional script, served by this app
+            resp.headers["Content-Security-Policy"] += "; script-src 'self'"
         return resp
 
     return app

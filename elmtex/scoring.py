@@ -33,6 +33,7 @@ from elmtex.config import ConfigError
 from elmtex.entities import EntityBackend, normalise_item
 from elmtex.grounding import Grounder
 from elmtex.io import chunks
+from elmtex.parsing import row_parse_path
 from elmtex.qa import parse_choice, sentence_bleu
 from elmtex.run_scores import GROUNDING_COUNTS, ROUGE_TYPES, RunScores
 from elmtex.task import Task
@@ -172,6 +173,7 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             lang = rec.get("lang", "")
             nums = out.new_row(rid, lang, ok)
             example: dict[str, Any] = {"id": rid, "lang": lang, "parsed": ok,
+                                       "parse_path": row_parse_path(row),
                                        "finish_reason": finish}
             done.append((position, nums, example))
             example_ids = row.get("icl_example_ids")

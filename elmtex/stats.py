@@ -14,8 +14,9 @@ Rules (the same in every function):
   resampled the same way in every run (paired comparisons need no alignment beyond the id),
   in every order and in every shard, and dropping a record leaves the others' weights as they
   were.
-- Missing records (nan) count 0 in every sum; in paired comparisons a record missing in
-  either run is dropped from both. `n` is the number of records that remain.
+- Missing records count 0 in every sum: None in `bootstrap_ci`, nan elsewhere; in paired
+  comparisons a record missing in either run is dropped from both. `n` is the number of
+  records that remain.
 - The interval is the percentile interval: the alpha/2 and 1 - alpha/2 quantiles of the
   resampled statistic (numpy's default linear interpolation). Resamples on which the
   statistic is undefined (nan, e.g. a micro F1 with no entities, or no record drawn at all)
@@ -39,7 +40,7 @@ Rules (the same in every function):
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -250,20 +251,55 @@ class Bootstrap:
         return {"diff": diff, "low": low, "high": high, "p_value": _p_value(diff, boot), "n": n}
 
 
-# One array of per-record values ---------------------------------------------------------------
+# One array of per-record values (keys default to the positions 0..n-1) ----------------------
+
+def _keys(keys, n: int) -> np.ndarray:
+    if keys is None:
+        return np.arange(n, dtype=np.uint64)
+    k = np.asarray(keys, dtype=np.uint64).reshape(-1)
+    if k.size != n:
+        raise ValueError(f"{k.size} keys for {n} records")
+    return k
+
 
 def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
                       keys=None) -> dict[str, Any]:
-    """Percentile CI of a mean of per-record values (nan = missing); the records' keys default
-    to their positions 0..n-1."""
+    """Percentile CI of a mean of per-record values (nan = missing)."""
     data = np.asarray(values, dtype=float).reshape(-1)
-    n = data.shape[0]
-    k = np.arange(n, dtype=np.uint64) if keys is None else \
-        np.asarray(keys, dtype=np.uint64).reshape(-1)
-    if k.size != n:
-        raise ValueError(f"{k.size} keys for {n} records")
     boot = Bootstrap(n_boot, seed, alpha)
-    for start in range(0, n, CHUNK):
+    k = _keys(keys, data.shape[0])
+    for start in range(0, data.shape[0], CHUNK):
         part = slice(start, start + CHUNK)
         boot.add("mean", "mean", data[part], boot.weights(k[part]))
     return boot.ci("mean")
+
+
+def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
+                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
+                 keys=None) -> dict[str, Any]:
+    """Percentile CI of any statistic of a list of per-record items (generic, slow path: for
+    statistics that are no weighted sums, such as the review numbers of elmtex/review_stats.py;
+    and the reference the streamed functions are tested against).
+
+    `statistic` receives a list of records (the resample: each record repeated by its
+    weight) and returns a float or None. Records that are None are dropped.
+    """
+    _check(n_boot, alpha)
+    k = _keys(keys, len(per_record))
+    kept = [i for i, r in enumerate(per_record) if r is not None]
+    records = [per_record[i] for i in kept]
+    n = len(records)
+    if n == 0:
+        return _none_ci(0)
+    value = statistic(records)
+    if value is None:
+        return _none_ci(n)
+    weights = poisson_weights(k[kept], n_boot, seed).astype(int)
+    boot = np.full(int(n_boot), np.nan)
+    for b, row in enumerate(weights):
+        resample = [r for r, times in zip(records, row, strict=True) for _ in range(times)]
+        s = statistic(resample) if resample else None
+        if s is not None:
+            boot[b] = s
+    low, high = _interval(boot, alpha)
+    return {"value": float(value), "low": low, "high": high, "n": n}

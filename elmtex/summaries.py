@@ -153,16 +153,26 @@ def _empty(scores: RunScores) -> dict[str, Any]:
     return scores.rows(0, 0)
 
 
-def _chunks_present(scores: RunScores) -> Iterator[dict[str, Any]]:
+def _lang_mask(scores: RunScores, a: dict[str, Any], lang: str | None) -> np.ndarray:
+    """The rows of `a` that are present and, when `lang` is given, in that language."""
+    if lang is None:
+        return a["present"]
+    code = scores.lang_names.index(lang) if lang in scores.lang_names else -1
+    return a["present"] & (a["lang"] == code)
+
+
+def _chunks_present(scores: RunScores, lang: str | None = None) -> Iterator[dict[str, Any]]:
     for _, a in scores.chunks():
-        if a["present"].any():
-            yield take(a, a["present"])
+        keep = _lang_mask(scores, a, lang)
+        if keep.any():
+            yield take(a, keep)
 
 
 def summarize(scores: RunScores, policies: Policies, entity_backend: str | None = None,
               bert_info: dict | None = None, n_boot: int = 1000, seed: int = 1234,
-              alpha: float = 0.05) -> dict:
-    """The report's metrics of one run with bootstrap CIs (resampling records).
+              alpha: float = 0.05, lang: str | None = None) -> dict:
+    """The report's metrics of one run with bootstrap CIs (resampling records); with `lang`,
+    of that language's records only.
 
     Overall ROUGE and BERTScore are macro averages over categories (each category's mean over
     the records where it is scored); entity P/R/F1 overall is micro (summed counts), with the
@@ -182,7 +192,7 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     lang_rouge: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
     skipped = 0
     text = [scores.fields.index(f) for f in scores.text_fields]
-    for a in _chunks_present(scores):
+    for a in _chunks_present(scores, lang):
         w = boot.weights(a["keys"])
         for name, (_, kind, values) in _headline_specs(scores, a).items():
             boot.add(name, kind, values, w)
@@ -289,8 +299,9 @@ def _aligned_chunks(runs: dict[str, RunScores]) -> Iterator[tuple[int, dict[str,
 
 
 def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
-                 seed: int = 1234, alpha: float = 0.05) -> dict:
-    """Paired-bootstrap differences (run - baseline) on the records that every run has.
+                 seed: int = 1234, alpha: float = 0.05, lang: str | None = None) -> dict:
+    """Paired-bootstrap differences (run - baseline) on the records that every run has (with
+    `lang`, those of that language).
 
     Returns, for the common records, every run's headline values with CIs, and per compared
     run the difference to the baseline with its CI and p-value, overall and per category.
@@ -306,7 +317,8 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
                   for name, s in runs.items()}
     n_common = 0
     for _, parts in _aligned_chunks(runs):
-        common = np.logical_and.reduce([a["present"] for a in parts.values()])
+        common = np.logical_and.reduce([_lang_mask(runs[name], a, lang)
+                                        for name, a in parts.items()])
         if not common.any():
             continue
         n_common += int(common.sum())

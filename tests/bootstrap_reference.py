@@ -1,16 +1,15 @@
 """Bootstrap helpers that only the tests use: one-call wrappers of elmtex.stats.Bootstrap for a
-whole array (micro F1, macro averages, paired differences), and `bootstrap_ci`, the generic
-slow bootstrap of any statistic that the streamed one is checked against. The pipeline feeds
-stats.Bootstrap chunk by chunk itself (elmtex/summaries.py)."""
+whole array (micro F1, macro averages, paired differences), to check against the generic
+stats.bootstrap_ci. The pipeline feeds stats.Bootstrap chunk by chunk itself
+(elmtex/summaries.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from elmtex.stats import CHUNK, Bootstrap, poisson_weights
+from elmtex.stats import CHUNK, Bootstrap
 
 
 def _keys(keys, n: int) -> np.ndarray:
@@ -106,37 +105,3 @@ def paired_bootstrap_macro_f1_diff(counts_a, counts_b, n_boot: int = 1000, seed:
     """Macro F1 difference b - a of two runs' aligned (n, F, 3) counts."""
     return _diff_of("macro_f1", _matrix(counts_a, 3), _matrix(counts_b, 3), n_boot, seed,
                     alpha, keys)
-
-
-def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
-                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                 keys=None) -> dict[str, Any]:
-    """Percentile CI of any statistic of a list of per-record items, the slow, obvious way:
-    every resample is materialised (each record repeated by its Poisson weight, the weights
-    of elmtex.stats.poisson_weights) and the statistic computed on it.
-
-    `statistic` receives a list of records and returns a float or None. Records that are None
-    are dropped (the others keep their keys).
-    """
-    k = _keys(keys, len(per_record))
-    kept = [i for i, r in enumerate(per_record) if r is not None]
-    records = [per_record[i] for i in kept]
-    n = len(records)
-    none = {"value": None, "low": None, "high": None, "n": n}
-    if n == 0:
-        return none
-    value = statistic(records)
-    if value is None:
-        return none
-    weights = poisson_weights(k[kept], n_boot, seed).astype(int)
-    boot = np.full(int(n_boot), np.nan)
-    for b, row in enumerate(weights):
-        resample = [r for r, times in zip(records, row, strict=True) for _ in range(times)]
-        s = statistic(resample) if resample else None
-        if s is not None:
-            boot[b] = s
-    boot = boot[~np.isnan(boot)]
-    if boot.size == 0:
-        return {"value": float(value), "low": None, "high": None, "n": n}
-    low, high = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-    return {"value": float(value), "low": float(low), "high": float(high), "n": n}

@@ -7,7 +7,6 @@ import re
 import numpy as np
 import pytest
 from bootstrap_reference import (
-    bootstrap_ci,
     bootstrap_macro_ci,
     bootstrap_macro_f1_ci,
     paired_bootstrap_macro_diff,
@@ -19,6 +18,7 @@ from elmtex.config import ConfigError
 from elmtex.entities import ItemsBackend
 from elmtex.io import load_split
 from elmtex.scoring import Policies, score_records
+from elmtex.stats import bootstrap_ci
 from elmtex.summaries import compare_runs, paired_examples, summarize
 
 
@@ -213,7 +213,8 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     assert (out / "per_category_entity_f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "report.html").read_text()
     # self-contained: every image inlined, nothing fetched from elsewhere
-    assert html.count("data:image/png;base64,") == 4
+    # 4 plots, and a misplaced-items heat-map per run (no timings cached: no frontier plot)
+    assert html.count("data:image/png;base64,") == 6
     assert not re.search(r'(src|href)="(?!data:)', html)
     assert "worse − ref" in html and "diagnosis" in html
     md = (out / "report.md").read_text()
@@ -256,7 +257,7 @@ def test_chunked_streaming_gives_the_same_scores(task):
 
 
 def test_column_labels_drop_the_shared_words():
-    from elmtex.report import short_names
+    from elmtex.report_tables import short_names
 
     runs = ["naive-qwen2.5-coder-0.5b-instruct-demo-test",
             "advanced_icl-qwen2.5-coder-0.5b-instruct-demo-test"]

@@ -26,12 +26,24 @@ def package_modules(root: Path = ROOT) -> dict[str, Path]:
     return out
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of the tree except what stands under `if TYPE_CHECKING:` (imports for type
+    annotations only, never executed)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            yield from (n for child in node.orelse for n in [child, *_runtime_nodes(child)])
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
 def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
     """The package modules that importing `name` may import: every import statement at any
-    depth (module level, in functions, under if), each with its parent packages."""
+    depth (module level, in functions, under if; not under `if TYPE_CHECKING:`), each with its
+    parent packages."""
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         targets = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
@@ -108,9 +120,13 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from elmtex.b import f\n")
     (pkg / "b.py").write_text("def f():\n    from elmtex import a\n    return a\n")
+    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                              "    from elmtex.d import D\nelse:\n    import elmtex.b\n")
+    (pkg / "d.py").write_text("from elmtex import c\n")
     modules = package_modules(tmp_path)
     graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
     assert graph["elmtex.b"] == {"elmtex", "elmtex.a"}
+    assert graph["elmtex.c"] == {"elmtex", "elmtex.b"}  # not d: for type annotations only
     assert find_cycle(graph) == ["elmtex.a", "elmtex.b", "elmtex.a"]
 
 

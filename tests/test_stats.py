@@ -3,14 +3,13 @@ import math
 import numpy as np
 import pytest
 from bootstrap_reference import (
-    bootstrap_ci,
     bootstrap_counts_f1_ci,
     paired_bootstrap_counts_f1_diff,
     paired_bootstrap_diff,
 )
 
 from elmtex.config import ConfigError
-from elmtex.stats import bootstrap_mean_ci, poisson_weights
+from elmtex.stats import bootstrap_ci, bootstrap_mean_ci, poisson_weights
 
 # Small, fixed data: every test here runs in milliseconds.
 VALUES = [0.2, 0.9, 0.5, 0.7, 0.1, 0.8, 0.4, 0.6, 0.3, 1.0]
