@@ -190,26 +190,28 @@ def redact_config(cfg: dict) -> dict:
 
 # --- Text a tokenizer can take ---------------------------------------------------------------
 
-_WHITESPACE_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+# Lone surrogates (cannot be encoded as UTF-8) and control characters other than whitespace
+# (\t \n \v \f \r and U+0085). One regex: it runs over every report of a split.
+_BAD_TEXT = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 MAX_DEPTH = 64  # nesting deeper than this in a record is refused (RecursionError otherwise)
 
 
 def text_problem(text: str) -> str | None:
     """Why `text` cannot go to a tokenizer or a web response, or None: a lone surrogate
     (cannot be encoded as UTF-8), or a control character other than whitespace."""
-    for i, ch in enumerate(text):
-        cat = unicodedata.category(ch)
-        if cat == "Cs":
-            return f"a lone surrogate U+{ord(ch):04X} at character {i} (not encodable text)"
-        if cat == "Cc" and ch not in _WHITESPACE_CONTROLS:
-            return f"control character U+{ord(ch):04X} at character {i}"
-    return None
+    m = _BAD_TEXT.search(text)
+    if m is None:
+        return None
+    ch, i = m.group(), m.start()
+    if unicodedata.category(ch) == "Cs":
+        return f"a lone surrogate U+{ord(ch):04X} at character {i} (not encodable text)"
+    return f"control character U+{ord(ch):04X} at character {i}"
 
 
 def value_problem(value: Any, name: str, depth: int = 0) -> str | None:
     """text_problem for every string inside a JSON value, and a bound on nesting depth."""
     if depth > MAX_DEPTH:
-        return f"'{name}' is nested more than {MAX_DEPTH} levels deep"
+        return f"'{name.split('.')[0]}' is nested more than {MAX_DEPTH} levels deep"
     if isinstance(value, str):
         why = text_problem(value)
         return f"'{name}' holds {why}" if why else None

@@ -521,7 +521,10 @@ def create_app(review: Review):
     from flask import Flask, abort, request
     from werkzeug.exceptions import HTTPException
 
-    app = Flask(__name__)
+    from elmtex.guards import install_host_check
+
+    app = Flask(__name__, static_folder=None)
+    install_host_check(app, HOST)  # a page whose DNS name rebinds to 127.0.0.1 gets a 421
     renderer = Renderer(review)
     links = ServerLinks()
     first_run = next(iter(review.runs))
