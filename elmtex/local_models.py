@@ -222,6 +222,35 @@ def resolve_model_path(name_or_path: str, models_dir: Path | str = Path("models"
     return name_or_path
 
 
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "false", "no", "")
+
+
+def check_hub_id(name: str) -> None:
+    """A name that is neither a prepared model nor a folder is a hub id: refused with a
+    one-line message (not the hub client's traceback) when it cannot load, i.e. offline and
+    not in the hub cache, or shaped like a path."""
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1 or not name
+    if not looks_like_path and not _hub_offline():
+        return  # online: the hub answers (and a GPU box may well have it)
+    if not looks_like_path:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            if isinstance(try_to_load_from_cache(name, "config.json"), str):
+                return  # in the local hub cache: loads offline
+        except Exception:  # noqa: BLE001 - an invalid repo id: fall through to the message
+            pass
+    import difflib
+
+    near = difflib.get_close_matches(name, list(LOCAL_MODELS), n=1, cutoff=0.5)
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    raise LocalModelError(
+        f"Model '{name}' is not a prepared local model ({', '.join(LOCAL_MODELS)}), not a "
+        f"folder, and not in the offline hub cache.{hint} A hub id needs HF_HUB_OFFLINE=0."
+    )
+
+
 # --------------------------------------------------------------------------- GGUF bytes
 
 
