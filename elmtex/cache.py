@@ -156,6 +156,22 @@ def finished_ids(cache_path: Path) -> set[str]:
     return {row["id"] for _, row in read_jsonl(cache_path)}
 
 
+def checked_row_count(cache_path: Path) -> int:
+    """Rows of a cache, after checking that no id occurs twice (two writers at once, or a
+    hand-edited file): scoring would otherwise keep one answer silently."""
+    from elmtex.io import DataError
+
+    first_line: dict[str, int] = {}
+    for lineno, row in read_jsonl(cache_path):
+        rid = row.get("id")
+        if rid in first_line:
+            raise DataError(f"{cache_path}:{lineno}: id {rid!r} is cached twice (first on line "
+                            f"{first_line[rid]}); rerun its stage with --overwrite, or remove "
+                            "one of the lines.")
+        first_line[rid] = lineno
+    return len(first_line)
+
+
 def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, backend: Backend,
                      decisive: dict, overwrite: bool, shard: Shard | None = None) -> dict:
     """Write (or check, on resume) the manifest; returns it. A shard's manifest also records
