@@ -142,7 +142,7 @@ def check_config(cfg: dict) -> None:
             raise ConfigError(f"Config key '{key}' must be one of {shown}; got {value!r}.")
     for key in FILE_NAME_KEYS:
         found, value = _get(cfg, key)
-        if found and value is not None:
+        if found and value not in (None, ""):  # null or empty: the default name
             check_file_name(value, f"config key '{key}'")
 
 
