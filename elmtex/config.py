@@ -141,7 +141,9 @@ def load_yaml(path: Path) -> dict:
     if not path.exists():
         raise ConfigError(f"Config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        from elmtex.guards import read_utf8
+
+        data = yaml.safe_load(read_utf8(path)) or {}
     except yaml.YAMLError as e:
         raise ConfigError(f"{path} is not valid YAML: {e}") from e
     if not isinstance(data, dict):

@@ -239,6 +239,19 @@ def loads_line(line: str | bytes) -> Any:
         raise ValueError("nested too deeply") from None
 
 
+def read_utf8(path: Path) -> str:
+    """A text file's contents; bytes that are not UTF-8 are a ConfigError naming file, line
+    and column (config, task and prompt files)."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at column "
+                          f"{column}); save the file as UTF-8.") from None
+
+
 # --- One writer per cache --------------------------------------------------------------------
 
 

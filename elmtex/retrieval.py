@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import UserError, resolve_path
+from elmtex.guards import text_problem
 from elmtex.io import atomic_write, json_sha256, load_split, write_json
 from elmtex.local_models import MINILM, packaged_minilm
 from elmtex.qa import load_passages, make_reranker, passage_text, rerank
@@ -598,6 +599,8 @@ def parse_request(payload: Any, langs: Iterable[str], max_k: int
         raise RequestError(f"'report' must be a string, got {_json_type(report)}")
     if not report.strip():
         raise RequestError("'report' is empty")
+    if why := text_problem(report):  # a lone surrogate would crash the tokenizer: a 500
+        raise RequestError(f"'report' holds {why}")
     if not isinstance(k, int) or isinstance(k, bool):
         raise RequestError(f"'k' must be an integer, got {_json_type(k)}")
     if not 1 <= k <= max_k:
@@ -628,6 +631,8 @@ def parse_passage_request(payload: Any, max_k: int) -> tuple[str, int, int | Non
     query, k, rerank_to = payload["query"], payload["k"], payload.get("rerank_to")
     if not isinstance(query, str) or not query.strip():
         raise RequestError("'query' must be a non-empty string")
+    if why := text_problem(query):
+        raise RequestError(f"'query' holds {why}")
     for name, value in (("k", k), ("rerank_to", rerank_to)):
         if value is None and name == "rerank_to":
             continue

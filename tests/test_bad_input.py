@@ -133,16 +133,15 @@ def test_no_secret_in_the_printed_config_nor_the_manifest(tmp_path):
         "--set", "backend.openai.base_url=http://127.0.0.1:9/v1",  # nothing listens there
         "--set", "backend.openai.max_retries=0", "--set", "backend.openai.timeout_s=2.0",
         "--set", "data.limit=1", "--set", "data.langs=[en]", "--set", "run.name=secret",
-        "--set", f"run.cache_dir={cache}", check=False,
-        env={"OPENAI_API_KEY": secret})
+        "--set", f"run.cache_dir={cache}", "--set", f"backend.openai.api_key={secret}",
+        check=False)
     assert proc.returncode == 1 and "requests failed" in proc.stdout
+    assert "api_key: <redacted>" in proc.stdout  # the config in effect, as printed
     assert secret not in proc.stdout + proc.stderr
+    manifest = cache / "secret.manifest.json"
+    assert manifest.exists()
     for path in cache.iterdir():
         assert secret not in path.read_text(encoding="utf-8"), path
-    proc = run_script("cache_results_naive.py", "--set", "backend.name=openai",
-                      "--set", f"backend.openai.api_key={secret}", "--set", "backend.batch_size=0",
-                      check=False)
-    assert secret not in proc.stdout + proc.stderr
 
 
 # --- Encodings and text a tokenizer cannot take ----------------------------------------------
@@ -197,6 +196,19 @@ def test_deep_nesting_is_a_data_error_not_a_recursion_error(tmp_path, task):
     path.write_text('{"id": "a", "x": ' + "[" * 200_000 + "]" * 200_000 + "}\n")
     with pytest.raises(DataError, match=f"{path}:1: JSON nested too deeply"):
         list(read_jsonl(path))
+
+
+def test_config_and_prompt_files_that_are_not_utf8_name_the_line(tmp_path):
+    from elmtex.prompts import PromptTemplate
+
+    exp = tmp_path / "exp.yaml"
+    exp.write_bytes(b"data:\n  limit: 2  # caf\xe9\n")
+    with pytest.raises(ConfigError, match=rf"{exp}:2: not UTF-8 text \(byte 0xe9 at column 17\)"):
+        load_config(exp, resolve_auto=False)
+    prompt = tmp_path / "p.txt"
+    prompt.write_bytes(b"### system\nBe brief \x93here\x94.\n")
+    with pytest.raises(ConfigError, match=rf"{prompt}:2: not UTF-8 text"):
+        PromptTemplate(prompt)
 
 
 # --- The importer: nothing lost, nothing duplicated ------------------------------------------
@@ -481,6 +493,13 @@ def test_retriever_says_when_it_returns_fewer_than_k(retriever_client):
     body = r.get_json()
     assert r.status_code == 200 and len(body["examples"]) == 3
     assert body["warning"].startswith("only 3 of k=5 examples: en has 3 records")
+
+
+def test_retriever_answers_a_lone_surrogate_with_a_400(retriever_client):
+    r = retriever_client.post("/retrieve", data='{"report": "x \\ud800", "k": 1, "lang": "en"}',
+                              headers={"Host": "127.0.0.1"}, content_type="application/json")
+    assert r.status_code == 400
+    assert r.get_json()["error"].startswith("'report' holds a lone surrogate U+D800")
 
 
 def test_retriever_refuses_a_foreign_host_and_serves_no_static_files(retriever_client):
