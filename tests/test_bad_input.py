@@ -203,7 +203,7 @@ def test_config_and_prompt_files_that_are_not_utf8_name_the_line(tmp_path):
 
     exp = tmp_path / "exp.yaml"
     exp.write_bytes(b"data:\n  limit: 2  # caf\xe9\n")
-    with pytest.raises(ConfigError, match=rf"{exp}:2: not UTF-8 text \(byte 0xe9 at column 17\)"):
+    with pytest.raises(ConfigError, match=rf"{exp}:2: not UTF-8 text \(byte 0xe9 at column 18\)"):
         load_config(exp, resolve_auto=False)
     prompt = tmp_path / "p.txt"
     prompt.write_bytes(b"### system\nBe brief \x93here\x94.\n")
