@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from elmtex.config import UserError, resolve_path
+from elmtex.guards import text_problem
 from elmtex.io import atomic_write, json_sha256, load_split, write_json
 from elmtex.local_models import MINILM, packaged_minilm
 from elmtex.qa import load_passages, make_reranker, passage_text, rerank
@@ -444,7 +445,12 @@ class Retriever:
         examples = [{"id": ix.records[p]["id"], "report": ix.records[p][self.task.input_key],
                      "summary": ix.records[p][self.task.output_key], "score": score}
                     for p, score in hits]
-        return {"examples": examples,
+        out: dict[str, Any] = {"examples": examples}
+        if len(examples) < k:  # said, not silent: the language has too few other records
+            out["warning"] = (f"only {len(examples)} of k={k} examples: {lang} has "
+                              f"{len(ix.records)} records, {k - len(examples)} too few after "
+                              "excluding the query")
+        return {**out,
                 "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
                            "queue_ms": round(waited * 1000, 3),
                            "search_ms": round((t2 - t1) * 1000, 3)}}
@@ -476,7 +482,10 @@ class Retriever:
                      "text": ix.records[p]["text"], "score": score,
                      "rerank_score": rerank_score, "dense_rank": dense_rank[p]}
                     for p, score, rerank_score in ranked]
-        return {"passages": passages,
+        want = k if rerank_to is None else rerank_to
+        warn = ({"warning": f"only {len(passages)} of {want} passages: the collection has "
+                            f"{len(ix.records)}"} if len(passages) < want else {})
+        return {"passages": passages, **warn,
                 "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
                            "queue_ms": round(waited * 1000, 3),
                            "search_ms": round((t2 - t1) * 1000, 3),
@@ -590,6 +599,8 @@ def parse_request(payload: Any, langs: Iterable[str], max_k: int
         raise RequestError(f"'report' must be a string, got {_json_type(report)}")
     if not report.strip():
         raise RequestError("'report' is empty")
+    if why := text_problem(report):  # a lone surrogate would crash the tokenizer: a 500
+        raise RequestError(f"'report' holds {why}")
     if not isinstance(k, int) or isinstance(k, bool):
         raise RequestError(f"'k' must be an integer, got {_json_type(k)}")
     if not 1 <= k <= max_k:
@@ -620,6 +631,8 @@ def parse_passage_request(payload: Any, max_k: int) -> tuple[str, int, int | Non
     query, k, rerank_to = payload["query"], payload["k"], payload.get("rerank_to")
     if not isinstance(query, str) or not query.strip():
         raise RequestError("'query' must be a non-empty string")
+    if why := text_problem(query):
+        raise RequestError(f"'query' holds {why}")
     for name, value in (("k", k), ("rerank_to", rerank_to)):
         if value is None and name == "rerank_to":
             continue
@@ -639,7 +652,7 @@ def _json_type(value: Any) -> str:
 
 
 def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
-               torch_threads: int | None = 1):
+               torch_threads: int | None = 1, host: str = "127.0.0.1"):
     """The Flask app: GET /health, POST /retrieve, POST /passages; every error is JSON
     {"error": message}.
 
@@ -653,11 +666,14 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     from flask import Flask, Response, request
     from werkzeug.exceptions import HTTPException
 
+    from elmtex.guards import install_host_check
+
     faiss.omp_set_num_threads(1)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
 
-    app = Flask("icl_retriever")
+    app = Flask("icl_retriever", static_folder=None)  # no files served from the start folder
+    install_host_check(app, host)  # Host must name the served address (DNS rebinding)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes  # larger bodies: 413 before parsing
     app.json.sort_keys = False  # keep the task's field order in the summaries
     app.json.ensure_ascii = False
