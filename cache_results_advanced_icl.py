@@ -48,7 +48,7 @@ retriever = icl.retriever_identity(client.health())
 print(f"retriever {client.url}: {retriever}")
 
 name = run_name(cfg, METHOD)
-cache_path, manifest_path = cache_paths(cfg, name, shard)
+cache_path, manifest_path = cache_paths(cfg, name, shard, writer=True)
 if args.overwrite:
     cache_path.unlink(missing_ok=True)
 print(f"run {name}: {len(records)} records, k={k} examples each -> {cache_path}")

@@ -35,7 +35,7 @@ task = load_task(cfg["task"])
 template = PromptTemplate(task.prompt_path("naive"))
 records = shard_records(cfg, task, shard)
 name = run_name(cfg, METHOD)
-cache_path, manifest_path = cache_paths(cfg, name, shard)
+cache_path, manifest_path = cache_paths(cfg, name, shard, writer=True)
 if args.overwrite:
     cache_path.unlink(missing_ok=True)
 print(f"run {name}: {len(records)} records -> {cache_path}")

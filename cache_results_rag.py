@@ -55,7 +55,7 @@ if not retriever.get("passages"):
 print(f"retriever {client.url}: {retriever['passages']}")
 
 name = run_name(cfg, METHOD)
-cache_path, manifest_path = cache_paths(cfg, name, shard)
+cache_path, manifest_path = cache_paths(cfg, name, shard, writer=True)
 if args.overwrite:
     cache_path.unlink(missing_ok=True)
 print(f"run {name}: {len(records)} records, k={k} passages each"

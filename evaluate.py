@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from elmtex.analysis_report import compare_by_language, language_split, short_line
 from elmtex.bertscore import FieldBertScorer
+from elmtex.cache import checked_row_count
 from elmtex.config import ConfigError, add_config_args, config_from_args, dump_config, resolve_path
 from elmtex.entities import make_entity_backend
 from elmtex.error_analysis import analyse_run, compare_analyses
@@ -146,8 +147,7 @@ scores_by_run, metrics_by_run, analyses = {}, {}, {}
 for run in runs:
     cache_path, _ = cache_paths(cfg, run)
     out_dir = results_dir / run
-    with open(cache_path, "rb") as fh:
-        total = sum(1 for _ in fh)
+    total = checked_row_count(cache_path)  # a duplicated id is an error, not a silent pick
     with tqdm(total=total, desc=f"scoring {run}", unit="answer") as bar, \
             AtomicJsonlWriter(out_dir / "per_example.jsonl") as examples:
         scores = score_records(task, gold, (row for _, row in read_jsonl(cache_path)), policies,

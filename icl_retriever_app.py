@@ -30,5 +30,5 @@ rc = cfg["retriever"]
 
 retriever = Retriever.from_config(cfg, load_task(cfg["task"]))
 app = create_app(retriever, max_k=rc["max_k"], max_body_bytes=rc["max_body_bytes"],
-                 torch_threads=rc["torch_threads"])
+                 torch_threads=rc["torch_threads"], host=rc["host"])
 serve(app, rc["host"], rc["port"], threads=rc["threads"])

@@ -79,7 +79,7 @@ for run in runs:
     answers = {row["id"]: row for _, row in read_jsonl(answer_path)}
     todo = [r for r in records if r["id"] in answers]
     name = judge_run_name(run)
-    cache_path, manifest_path = cache_paths(cfg, name, shard)
+    cache_path, manifest_path = cache_paths(cfg, name, shard, writer=True)
     if args.overwrite:
         cache_path.unlink(missing_ok=True)
     decisive = {"method": METHOD, "judged_run": run,

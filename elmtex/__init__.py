@@ -6,7 +6,9 @@ Data flows one way: data/<set>/*.jsonl -> data/cache/<run>.jsonl -> data/results
 The modules in that order (tests/test_repository.py checks that no import cycle joins them):
 
 Configuration and inputs
+    errors.py             UserError and ConfigError: what a user can fix from the message
     config.py             default.yaml <- experiment file <- --set values; helpful errors
+    guards.py             config ranges, file names, secrets, one writer per cache, Host names
     hardware.py           `auto` precision from the machine (bf16 only where it is native)
     task.py               the task schema (configs/tasks/*.yaml): fields, types, N/A
     io.py                 JSONL and JSON: readers that name file and line, atomic writers

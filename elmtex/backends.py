@@ -27,7 +27,7 @@ from elmtex.config import ConfigError
 from elmtex.constrained import schema_from_config
 from elmtex.hardware import describe as hardware_description
 from elmtex.hardware import resolve_dtype
-from elmtex.local_models import resolve_model_path
+from elmtex.local_models import check_hub_id, resolve_model_path
 
 Conversation = list[dict[str, str]]
 
@@ -426,9 +426,14 @@ def make_backend(cfg: dict) -> Backend:
     model = cfg["model"]
     if name == "openai":
         o = cfg["backend"]["openai"]
-        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"], o["api_key"],
+        from elmtex.guards import openai_api_key
+
+        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"],
+                             openai_api_key(cfg),
                              o["concurrency"], o["timeout_s"], o["max_retries"], o["backoff_s"])
     path = resolve_model_path(model["name_or_path"], model["models_dir"])
+    if not os.path.isdir(path):
+        check_hub_id(path)  # a mistyped name: one line, not the hub client's traceback
     if name == "transformers":
         t = cfg["backend"]["transformers"]
         return TransformersBackend(path, model["dtype"], t["device"], t["torch_threads"])

@@ -17,9 +17,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from elmtex.backends import Backend, Conversation, GenerationSettings
+from elmtex.backends import Backend, Conversation, Generation, GenerationSettings
 from elmtex.config import UserError
 from elmtex.costs import record_peak_memory
+from elmtex.guards import hold_writer_lock, redact_config
 from elmtex.io import (
     JsonlAppender,
     chunks,
@@ -67,10 +68,28 @@ def finished_ids(cache_path: Path) -> set[str]:
     return {row["id"] for _, row in read_jsonl(cache_path)}
 
 
+def checked_row_count(cache_path: Path) -> int:
+    """Rows of a cache, after checking that no id occurs twice (two writers at once, or a
+    hand-edited file): scoring would otherwise keep one answer silently."""
+    from elmtex.io import DataError
+
+    first_line: dict[str, int] = {}
+    for lineno, row in read_jsonl(cache_path):
+        rid = row.get("id")
+        if rid in first_line:
+            raise DataError(f"{cache_path}:{lineno}: id {rid!r} is cached twice (first on line "
+                            f"{first_line[rid]}); rerun its stage with --overwrite, or remove "
+                            "one of the lines.")
+        first_line[rid] = lineno
+    return len(first_line)
+
+
 def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, backend: Backend,
                      decisive: dict, overwrite: bool, shard: Shard | None = None) -> dict:
     """Write (or check, on resume) the manifest; returns it. A shard's manifest also records
     which shard it is (not part of the fingerprint: every shard of a run shares it)."""
+    hold_writer_lock(manifest_path.with_name(manifest_path.name.removesuffix(".manifest.json")
+                                             + ".jsonl"))
     fp = fingerprint(decisive)
     identity = model_identity(backend.model_id)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -103,7 +122,7 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
         "model": identity,
         "dtype": getattr(backend, "dtype", None),  # what model.dtype=auto resolved to
         "hardware": getattr(backend, "hardware", None),  # CPU model and flags, GPU
-        "config": cfg,
+        "config": redact_config(cfg),  # never a secret on disk
         "packages": package_versions(),
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -138,8 +157,10 @@ def cache_responses(
     `build(record)` returns the conversation and extra fields to store (e.g. example ids).
     Returns counts: total, skipped (already cached), written, parse_failures, request_errors.
     """
+    hold_writer_lock(cache_path)  # before reading what is done: no two writers, no duplicates
     done = finished_ids(cache_path)
-    counts = {"total": 0, "skipped": 0, "written": 0, "parse_failures": 0, "request_errors": 0}
+    counts = {"total": 0, "skipped": 0, "written": 0, "parse_failures": 0, "request_errors": 0,
+              "too_long": 0}
 
     def todo() -> Iterator[dict]:
         for rec in records:
@@ -173,10 +194,29 @@ def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backen
                    settings: GenerationSettings, run: str, method: str,
                    counts: dict[str, int]) -> list[dict]:
     """One generate call for a batch -> its cache rows (failed requests are counted, not kept:
-    a rerun asks again)."""
-    gens = backend.generate([conv for _, conv, _ in batch], settings)
+    a rerun asks again). A prompt that leaves the model fewer than max_new_tokens positions is
+    not sent: its row says finish_reason "too_long" (counted; the same prompt would not fit on
+    a rerun either)."""
+    too_long = {i: why for i, (_, conv, _) in enumerate(batch)
+                if (why := prompt_too_long(backend, conv, settings.max_new_tokens))}
+    if too_long:
+        counts["too_long"] += len(too_long)
+    sent = [conv for i, (_, conv, _) in enumerate(batch) if i not in too_long]
+    answers = iter(backend.generate(sent, settings) if sent else [])
+    gens = [Generation("", "too_long", too_long[i][0], 0, 0.0, error=too_long[i][1])
+            if i in too_long else next(answers) for i in range(len(batch))]
     rows = []
     for (rec, _, extra), gen in zip(batch, gens, strict=True):
+        if gen.finish_reason == "too_long":
+            tqdm.write(f"not sent: {rec['id']}: {gen.error}", file=sys.stderr)
+            rows.append({
+                "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
+                "model": backend.model_id, "raw": "", "parsed": None, "parse_error": gen.error,
+                "finish_reason": "too_long", "prompt_tokens": gen.prompt_tokens,
+                "completion_tokens": 0, "latency_s": 0.0, "batch_size": len(batch),
+                "created_at": time.time(), **extra,
+            })
+            continue
         if gen.finish_reason == "error":
             counts["request_errors"] += 1
             tqdm.write(f"request failed for {rec['id']}: {gen.error}", file=sys.stderr)
@@ -194,3 +234,19 @@ def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backen
             "created_at": time.time(), **extra,
         })
     return rows
+
+
+def prompt_too_long(backend: Backend, conversation: Conversation,
+                    max_new_tokens: int) -> tuple[int, str] | None:
+    """(prompt tokens, why) when the prompt plus max_new_tokens exceeds the model's context;
+    None when it fits or the backend cannot tell (a server: it answers with an error then).
+    No truncation: a cut report would be scored as if the model had seen all of it."""
+    limit = getattr(backend, "context_length", lambda: None)()
+    count = getattr(backend, "count_prompt_tokens", None)
+    if not limit or count is None:
+        return None
+    n = count(conversation)
+    if n + max_new_tokens <= limit:
+        return None
+    return n, (f"prompt of {n} tokens + max_new_tokens {max_new_tokens} exceeds the model's "
+               f"context of {limit} tokens")

@@ -7,7 +7,6 @@ nearest valid key, so a typo never silently falls back to a default.
 from __future__ import annotations
 
 import argparse
-import copy
 import difflib
 import sys
 from pathlib import Path
@@ -16,16 +15,9 @@ from typing import Any
 import yaml
 
 from elmtex import ROOT
+from elmtex.errors import ConfigError, UserError  # most modules take them from here
 
 DEFAULT_CONFIG = ROOT / "configs" / "default.yaml"
-
-
-class UserError(Exception):
-    """An error the user can fix from its message: stage scripts print it without a traceback."""
-
-
-class ConfigError(UserError, ValueError):
-    """A config file or override that cannot be applied; the message says what to fix."""
 
 
 def install_error_hook() -> None:
@@ -117,7 +109,12 @@ def set_value(cfg: dict, assignment: str) -> None:
         raise ConfigError(f"--set wants key=value, got '{assignment}'.")
     key, raw = assignment.split("=", 1)
     key = key.strip()
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as e:
+        problem = str(e).splitlines()[0]
+        raise ConfigError(f"--set {key}: the value {raw!r} is not valid YAML ({problem}); "
+                          "quote it, e.g. --set 'key=\"text\"'.") from None
     node = cfg
     parts = key.split(".")
     for i, part in enumerate(parts):
@@ -137,7 +134,9 @@ def load_yaml(path: Path) -> dict:
     if not path.exists():
         raise ConfigError(f"Config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        from elmtex.guards import read_utf8
+
+        data = yaml.safe_load(read_utf8(path)) or {}
     except yaml.YAMLError as e:
         raise ConfigError(f"{path} is not valid YAML: {e}") from e
     if not isinstance(data, dict):
@@ -160,6 +159,9 @@ def load_config(config_file: str | Path | None = None, overrides: list[str] = ()
             _merge(cfg, layer, str(layer_path))
     for assignment in overrides:
         set_value(cfg, assignment)
+    from elmtex.guards import check_config
+
+    check_config(cfg)  # ranges, choices, file names: before any model loads
     if resolve_auto:
         from elmtex.hardware import resolve_precision
 
@@ -202,4 +204,7 @@ def config_from_args(args: argparse.Namespace, show: bool = True) -> dict:
 
 
 def dump_config(cfg: dict) -> str:
-    return yaml.safe_dump(copy.deepcopy(cfg), sort_keys=False, allow_unicode=True)
+    """The config as YAML, secrets redacted (elmtex.guards.redact_config)."""
+    from elmtex.guards import redact_config
+
+    return yaml.safe_dump(redact_config(cfg), sort_keys=False, allow_unicode=True)

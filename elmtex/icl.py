@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,6 +106,8 @@ class RetrieverClient:
         examples = data.get("examples")
         if not isinstance(examples, list):
             raise RetrieverError(f"the retriever service at {self.url} answered no 'examples'.")
+        if data.get("warning"):  # fewer than k: said once per kind, never silently
+            _warn_once(f"retriever: {data['warning']}")
         return examples
 
     def passages(self, query: str, k: int, rerank_to: int | None = None) -> list[dict]:
@@ -118,6 +121,15 @@ class RetrieverClient:
         if not isinstance(passages, list):
             raise RetrieverError(f"the retriever service at {self.url} answered no 'passages'.")
         return passages
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _WARNED:
+        _WARNED.add(message)
+        print(f"warning: {message}", file=sys.stderr)
 
 
 # Fields of /health that change while the same index is served: not part of a run's identity.

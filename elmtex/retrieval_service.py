@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from elmtex.guards import text_problem
 from elmtex.retrieval import RequestError, Retriever, RetrieverError
 
 REQUEST_KEYS = {"report", "k", "lang", "exclude_ids"}
@@ -44,6 +45,8 @@ def parse_request(payload: Any, langs: Iterable[str], max_k: int
         raise RequestError(f"'report' must be a string, got {_json_type(report)}")
     if not report.strip():
         raise RequestError("'report' is empty")
+    if why := text_problem(report):  # a lone surrogate would crash the tokenizer: a 500
+        raise RequestError(f"'report' holds {why}")
     if not isinstance(k, int) or isinstance(k, bool):
         raise RequestError(f"'k' must be an integer, got {_json_type(k)}")
     if not 1 <= k <= max_k:
@@ -74,6 +77,8 @@ def parse_passage_request(payload: Any, max_k: int) -> tuple[str, int, int | Non
     query, k, rerank_to = payload["query"], payload["k"], payload.get("rerank_to")
     if not isinstance(query, str) or not query.strip():
         raise RequestError("'query' must be a non-empty string")
+    if why := text_problem(query):
+        raise RequestError(f"'query' holds {why}")
     for name, value in (("k", k), ("rerank_to", rerank_to)):
         if value is None and name == "rerank_to":
             continue
@@ -93,7 +98,7 @@ def _json_type(value: Any) -> str:
 
 
 def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
-               torch_threads: int | None = 1):
+               torch_threads: int | None = 1, host: str = "127.0.0.1"):
     """The Flask app: GET /health, POST /retrieve, POST /passages; every error is JSON
     {"error": message}.
 
@@ -107,11 +112,14 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     from flask import Flask, Response, request
     from werkzeug.exceptions import HTTPException
 
+    from elmtex.guards import install_host_check
+
     faiss.omp_set_num_threads(1)
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
 
-    app = Flask("icl_retriever")
+    app = Flask("icl_retriever", static_folder=None)  # no files served from the start folder
+    install_host_check(app, host)  # Host must name the served address (DNS rebinding)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes  # larger bodies: 413 before parsing
     app.json.sort_keys = False  # keep the task's field order in the summaries
     app.json.ensure_ascii = False

@@ -528,7 +528,7 @@ def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
 
     from elmtex.review_mode import add_review_routes, install_host_check
 
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # serves nothing from the folder it starts in
     app.config["MAX_CONTENT_LENGTH"] = max_body_kb * 1024  # larger bodies: 413
     renderer = Renderer(review)
     links = ServerLinks()

@@ -3,7 +3,7 @@
 A caching stage writes data/cache/<run>.jsonl (`run_name`, `cache_paths`); evaluate.py,
 judge.py, review_app.py and scripts/merge_shards.py find a config's runs again by the same
 names (`default_runs`), including the naive run of the model that the fine-tuning stages make
-(`finetune_paths`). Only config and sharding below it: every stage may import this module.
+(`finetune_paths`). Only config, guards and sharding below it: every stage may import it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elmtex.config import resolve_path
+from elmtex.guards import check_file_name, hold_writer_lock
 from elmtex.sharding import Shard
 
 # Prompting methods with a caching stage; evaluate.py looks for a run of each by default.
@@ -49,12 +50,19 @@ def default_runs(cfg: dict) -> list[str]:
     return list(dict.fromkeys([*(run_name(cfg, m) for m in METHODS), run_name(tuned, "naive")]))
 
 
-def cache_paths(cfg: dict, name: str, shard: Shard | None = None) -> tuple[Path, Path]:
+def cache_paths(cfg: dict, name: str, shard: Shard | None = None,
+                writer: bool = False) -> tuple[Path, Path]:
     """data/cache/<run>.jsonl and its manifest; a shard's are <run>.shard-000I-of-000N.*
-    (elmtex/sharding.py), which scripts/merge_shards.py joins into the run's own."""
+    (elmtex/sharding.py), which scripts/merge_shards.py joins into the run's own. The run name
+    must be a file name (no '/', no '..'). `writer`: this process will write the cache, so it
+    takes the cache's one-writer lock now, before a model loads (guards.hold_writer_lock)."""
+    check_file_name(name, "The run name")
     d = resolve_path(cfg["run"]["cache_dir"])
     stem = name + (shard.suffix() if shard is not None else "")
-    return d / f"{stem}.jsonl", d / f"{stem}.manifest.json"
+    paths = d / f"{stem}.jsonl", d / f"{stem}.manifest.json"
+    if writer:
+        hold_writer_lock(paths[0])
+    return paths
 
 
 @dataclass(frozen=True)
