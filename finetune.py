@@ -5,7 +5,7 @@
     python finetune.py --config configs/experiments/finetune_cpu_demo.yaml --resume  # after a stop
     python scripts/merge_model_lora.py --config configs/experiments/finetune_cpu_demo.yaml
 
-QLoRA (4-bit nf4 base) when finetune.method is qlora and a CUDA GPU is present; LoRA otherwise.
+finetune.method lora, or qlora (a 4-bit nf4 base, on a CPU or a CUDA GPU; never anything else).
 The loss is on the answer's tokens only (labels checked before training). Writes
 models/<name>-lora/: checkpoint-*/ (for --resume), the final adapter and tokenizer,
 train_log.csv, tensorboard/ and train_summary.json (last, when training finished).
@@ -21,15 +21,18 @@ from elmtex.config import add_config_args, config_from_args, dump_config
 from elmtex.finetune import (
     LOG_FILE,
     SUMMARY_FILE,
+    adapters_to_dtype,
     apply_length_policy,
     base_model_path,
     check_labels,
+    count_4bit_layers,
     decisive_settings,
     finetune_paths,
     length_stats,
     load_base_for_training,
     lora_config,
     make_csv_logger,
+    make_gradient_check,
     make_trainer_class,
     pick_attention,
     prepare_output_dir,
@@ -66,7 +69,7 @@ state = PartialState(cpu=not torch.cuda.is_available())
 if ft["torch_threads"]:
     torch.set_num_threads(int(ft["torch_threads"]))
 cuda = torch.cuda.is_available()
-mode, why = training_mode(ft["method"], cuda)
+mode, why = training_mode(ft["method"], cuda, cfg["model"]["dtype"])
 print(f"mode: {why}")
 
 # Data: tokenise, mask the prompt, enforce the length policy, check that the answer is trained on.
@@ -86,7 +89,7 @@ for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
     datasets[split] = to_dataset(examples) if examples else None
 
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
-decisive = decisive_settings(cfg, paths.train_file)
+decisive = decisive_settings(cfg, paths.train_file, mode)
 length = {"num_epochs": ft["num_epochs"], "max_steps": ft["max_steps"]}
 with state.main_process_first():  # the main process clears (--overwrite) and sets up first
     checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume,
@@ -109,6 +112,7 @@ attn = pick_attention(ft, cuda)
 model = load_base_for_training(model_path, mode, cfg["model"]["dtype"], attn,
                                ft["gradient_checkpointing"])
 model = get_peft_model(model, lora_config(ft, model))
+quantized = count_4bit_layers(model)
 trainable, total = model.get_nb_trainable_parameters()
 print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
       f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
@@ -116,6 +120,7 @@ print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}
       f"x {ft['gradient_accumulation_steps']} accumulation steps")
 
 Trainer = make_trainer_class()
+grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps
 tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
 trainer = Trainer(
     model=model,
@@ -123,8 +128,10 @@ trainer = Trainer(
     train_dataset=datasets["train"],
     eval_dataset=datasets["eval"],
     processing_class=tokenizer,
-    callbacks=[make_csv_logger(out_dir / LOG_FILE)],
+    callbacks=[make_csv_logger(out_dir / LOG_FILE), make_gradient_check(grad_check)],
 )
+if mode == "qlora" and cfg["model"]["dtype"] != "bfloat16":
+    adapters_to_dtype(model, "float32")  # SFTTrainer made them bf16: emulated on this hardware
 print(f"logs: {out_dir / LOG_FILE}, tensorboard --logdir {tb_dir}")
 
 start = time.monotonic()
@@ -138,7 +145,8 @@ summary = {
     "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
     "length": length, "processes": state.num_processes,
     "resumed_from": str(checkpoint) if checkpoint else None,
-    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"],
+    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"], "quantized_layers": quantized,
+    **grad_check,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
 state.wait_for_everyone()  # every process done with the adapter before it is marked complete

@@ -314,59 +314,138 @@ def register_varlen_attention() -> str:
 # --------------------------------------------------------------------------- model and adapter
 
 
-def training_mode(method: str, cuda: bool) -> tuple[str, str]:
-    """(mode, message): QLoRA only where bitsandbytes' 4-bit kernels run well, on CUDA."""
+def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
+    """(mode, message). The mode is the method asked for, always: QLoRA runs wherever
+    bitsandbytes does (CUDA GPUs and CPUs), and where it cannot, training stops instead of
+    quietly training something else."""
     if method not in METHODS:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
-    if method == "qlora" and cuda:
-        return "qlora", ("QLoRA: the base model is loaded 4-bit (bitsandbytes nf4, double "
-                         "quantisation, bf16 compute) on the GPU; LoRA adapters train on top.")
-    if method == "qlora":
-        return "lora", ("QLoRA was asked for, but there is no CUDA GPU here. bitsandbytes' 4-bit "
-                        "layers are slow on a CPU and their gradients go silently to zero after "
-                        "any no-grad forward, so this run trains plain LoRA on the unquantised "
-                        "weights instead: the same adapter shape and merge step, more memory.")
     where = "GPU" if cuda else "CPU"
+    if method == "qlora":
+        return "qlora", (f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
+                         f"double quantisation, {dtype} compute); LoRA adapters train on top.")
     return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
+
+
+QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (it is in requirements.txt; CPU and CUDA)"
+
+
+def quant_config(dtype: str) -> Any:
+    """nf4 with double quantisation (the QLoRA recipe); `dtype` is what the 4-bit layers
+    dequantise to and compute in: the hardware rule's choice (bf16 only where native)."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    quant: dict[str, Any] = {}
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
+        # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
+        # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
+        quant["bnb_4bit_quant_storage"] = torch.bfloat16
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                              bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=getattr(torch, dtype), **quant)
+
+
+def count_4bit_layers(model: Any) -> int:
+    """bitsandbytes 4-bit linear layers in `model` (0 for a model that is not quantised)."""
+    try:
+        from bitsandbytes.nn import Linear4bit
+    except ImportError:
+        return 0
+    return sum(isinstance(m, Linear4bit) for m in model.modules())
 
 
 def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation: str,
                            gradient_checkpointing: bool) -> Any:
     """A freshly loaded base model, never run before: with bitsandbytes 4-bit layers a
-    generate or no-grad forward before training leaves every later gradient silently zero."""
+    generate or no-grad forward before training has been seen to leave every later gradient
+    silently zero (GradientCheck stops such a run at its first step)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype),
                               "attn_implementation": attn_implementation}
-    if mode == "qlora":
-        from transformers import BitsAndBytesConfig
+    if mode != "qlora":
+        return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as e:
+        raise FinetuneError(f"finetune.method qlora loads the base model in 4 bits with "
+                            f"bitsandbytes, which does not import here ({e}). Install it: "
+                            f"{QLORA_INSTALL}.") from e
+    kwargs["quantization_config"] = quant_config(dtype)
+    # One whole copy per process: this process's GPU under `accelerate launch`, else GPU 0; or
+    # the CPU, where bitsandbytes 0.50 has its own 4-bit kernels.
+    kwargs["device_map"] = ({"": int(os.environ.get("LOCAL_RANK", 0))}
+                            if torch.cuda.is_available() else {"": "cpu"})
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except (RuntimeError, ValueError, ImportError, NotImplementedError) as e:
+        raise FinetuneError(f"finetune.method qlora: loading {path} in 4 bits failed: {e}. "
+                            f"Check the bitsandbytes install ({QLORA_INSTALL}) or train with "
+                            "finetune.method lora.") from e
+    if not count_4bit_layers(model):
+        raise FinetuneError(f"finetune.method qlora: {path} loaded without any 4-bit layer; "
+                            "refusing to train it as QLoRA.")
+    from peft import prepare_model_for_kbit_training
 
-        try:
-            import bitsandbytes  # noqa: F401  (GPU extra: requirements-gpu.txt)
-        except ImportError as e:
-            raise FinetuneError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt"
-                                ) from e
-        quant: dict[str, Any] = {}
-        if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
-            # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
-            # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
-            quant["bnb_4bit_quant_storage"] = torch.bfloat16
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16, **quant)
-        kwargs["dtype"] = torch.bfloat16
-        # One whole copy per process: GPU 0, or this process's GPU under `accelerate launch`.
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    if mode == "qlora":
-        from peft import prepare_model_for_kbit_training
+    # Norms to fp32 and input gradients on, as the QLoRA recipe does.
+    return prepare_model_for_kbit_training(
+        model, use_gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False})
 
-        # Norms to fp32 and input gradients on, as the QLoRA recipe does.
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False})
-    return model
+
+def adapters_to_dtype(model: Any, dtype: str) -> int:
+    """Cast the trainable (adapter) parameters to `dtype`; returns how many were cast.
+
+    SFTTrainer casts the adapters of a quantised model to bf16 (the QLoRA paper's choice).
+    Where bf16 is not native (a CPU without avx512_bf16/AMX) that is emulated at a fraction of
+    float32's speed, so the hardware rule's dtype is restored before training starts."""
+    import torch
+
+    want, n = getattr(torch, dtype), 0
+    for _, param in model.named_parameters():
+        if param.requires_grad and param.dtype != want:
+            param.data = param.data.to(want)
+            n += 1
+    return n
+
+
+def make_gradient_check(record: dict) -> Any:
+    """A TrainerCallback that looks at the adapters' gradients before the first two optimizer
+    steps of a run, records their sums in `record` (per kind: lora_A, lora_B, ...), and stops
+    the run if every gradient is zero: a run that would go on learning nothing (the 4-bit trap,
+    or a frozen adapter). Skipped where gradients are not local (DeepSpeed, FSDP shards)."""
+
+    from transformers import TrainerCallback
+
+    class GradientCheck(TrainerCallback):
+        seen = 0
+
+        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+            if self.seen >= 2 or model is None:
+                return
+            self.seen += 1
+            sums: dict[str, float] = {}
+            local = False
+            for name, param in model.named_parameters():
+                if not param.requires_grad or param.grad is None:
+                    continue
+                local = True
+                kind = next((k for k in ("lora_A", "lora_B", "lora_magnitude_vector")
+                             if k in name), "other")
+                sums[kind] = sums.get(kind, 0.0) + float(param.grad.detach().abs().sum())
+            if not local:
+                return
+            record.setdefault("grad_abs_sum", []).append(
+                {"step": state.global_step + 1, **{k: round(v, 6) for k, v in sums.items()}})
+            if not any(v > 0 for v in sums.values()):
+                raise FinetuneError(
+                    f"step {state.global_step + 1}: every adapter gradient is zero, so training "
+                    "would learn nothing. With a 4-bit (QLoRA) base this happens when the model "
+                    "was run (generate, or a no-grad forward) before training: load it fresh.")
+
+    return GradientCheck()
 
 
 def linear_module_names(model: Any) -> list[str]:
@@ -528,14 +607,16 @@ def last_checkpoint(out_dir: Path) -> Path | None:
     return Path(found) if found else None
 
 
-def decisive_settings(cfg: dict, train_file: Path) -> dict:
-    """What a resumed run must share with the checkpoint it continues from."""
+def decisive_settings(cfg: dict, train_file: Path, mode: str) -> dict:
+    """What a resumed run must share with the checkpoint it continues from, including the
+    method actually trained (`mode`) and the dtype the base computes in."""
     ft = cfg["finetune"]
     keep = ("method", "seed", "max_length", "overlong", "lora", "learning_rate", "lr_scheduler",
             "warmup", "weight_decay", "batch_size", "gradient_accumulation_steps", "padding_free")
     return {"model": cfg["model"]["name_or_path"], "task": cfg["task"],
             "train_data_sha256": sha256_file(train_file),
-            "finetune": {k: ft[k] for k in keep}}
+            "finetune": {k: ft[k] for k in keep},
+            "training": {"mode": mode, "dtype": cfg["model"]["dtype"]}}
 
 
 def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool,
