@@ -1,4 +1,4 @@
-"""(Q)LoRA supervised fine-tuning: chat data, label masks, the trainer, the adapter merge.
+"""(Q)LoRA supervised fine-tuning: chat data, label masks, the model and the trainer.
 
 The stages that use it:
 
@@ -672,36 +672,3 @@ def tensorboard_dir(out_dir: Path) -> Path:
     d = out_dir / "tensorboard"
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(d)  # read by transformers' TensorBoardCallback
     return d
-
-
-# --------------------------------------------------------------------------- merge
-
-
-def logits_of(model: Any, inputs: list[Any]) -> list[Any]:
-    """float32 logits of a model on each tokenised input (on the model's device, back on CPU)."""
-    import torch
-
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        return [model(input_ids=ids.to(device)).logits.float().cpu() for ids in inputs]
-
-
-def compare_logits(a: list[Any], b: list[Any]) -> dict[str, float]:
-    """Largest |difference|, largest |logit| and how often the top token agrees."""
-    diff = max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
-    scale = max(float(x.abs().max()) for x in a)
-    same = sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in zip(a, b, strict=True))
-    n = sum(x.shape[1] for x in a)
-    return {"max_abs_diff": diff, "max_abs_logit": scale, "top1_agreement": same / n}
-
-
-def check_inputs(tokenizer: Any, rows: list[dict], n: int, max_tokens: int) -> list[Any]:
-    """The last `max_tokens` tokens (mostly the answer, where the adapter matters most) of a
-    few chat examples, as tensors: cheap enough to run three times on a CPU."""
-    import torch
-
-    out = []
-    for row in rows[:n]:
-        ids, _ = tokenize_chat(tokenizer, row["messages"])
-        out.append(torch.tensor([ids[-max_tokens:]]))
-    return out
