@@ -6,7 +6,8 @@
     python scripts/merge_model_lora.py --config configs/experiments/finetune_cpu_demo.yaml
 
 finetune.method lora, or qlora (a 4-bit nf4 base, on a CPU or a CUDA GPU; never anything else).
-The loss is on the answer's tokens only (labels checked before training). Writes
+Examples are TRL prompt-completion records; the loss is on the completion only (TRL's
+completion mask, checked against a strict pre-flight before training). Writes
 models/<name>-lora/: checkpoint-*/ (for --resume), the final adapter and tokenizer,
 train_log.csv, tensorboard/ and train_summary.json (last, when training finished).
 """
@@ -22,10 +23,9 @@ from elmtex.finetune import (
     LOG_FILE,
     SUMMARY_FILE,
     adapters_to_dtype,
-    apply_length_policy,
     base_model_path,
-    check_labels,
     count_4bit_layers,
+    cut_and_check,
     decisive_settings,
     finetune_paths,
     length_stats,
@@ -35,12 +35,12 @@ from elmtex.finetune import (
     make_gradient_check,
     make_trainer_class,
     pick_attention,
+    preflight,
     prepare_output_dir,
     read_chat_file,
     sft_config,
     tensorboard_dir,
     to_dataset,
-    tokenize_examples,
     training_mode,
 )
 from elmtex.hardware import describe as hardware_description
@@ -72,21 +72,21 @@ cuda = torch.cuda.is_available()
 mode, why = training_mode(ft["method"], cuda, cfg["model"]["dtype"])
 print(f"mode: {why}")
 
-# Data: tokenise, mask the prompt, enforce the length policy, check that the answer is trained on.
+# Data: TRL's prompt-completion records, pre-flight checked (elmtex/finetune.py: the prompt's
+# tokens a prefix of prompt + completion, a non-empty completion mask) and the length policy.
 model_path = base_model_path(cfg)
 tokenizer = AutoTokenizer.from_pretrained(model_path)
-datasets = {}
+datasets, checked = {}, {}
 for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
-    examples = tokenize_examples(read_chat_file(path), tokenizer)
-    examples, report = apply_length_policy(examples, ft["max_length"], ft["overlong"])
-    check_labels(examples, f"{path}")
-    if split == "train" and not examples:
+    rows, examples, report = preflight(read_chat_file(path), tokenizer, ft["max_length"],
+                                       ft["overlong"])
+    if split == "train" and not rows:
         raise SystemExit(f"error: no training example fits in max_length={ft['max_length']}")
     trained = sum(e.n_trained for e in examples)
-    print(f"{split}: {len(examples)} examples ({report['dropped']} dropped, {report['truncated']} "
+    print(f"{split}: {len(rows)} examples ({report['dropped']} dropped, {report['truncated']} "
           f"truncated), tokens {length_stats([len(e.input_ids) for e in examples])}, "
           f"{trained} answer tokens trained on")
-    datasets[split] = to_dataset(examples) if examples else None
+    datasets[split], checked[split] = (to_dataset(rows) if rows else None), examples
 
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
 decisive = decisive_settings(cfg, paths.train_file, mode)
@@ -132,6 +132,13 @@ trainer = Trainer(
 )
 if mode == "qlora" and cfg["model"]["dtype"] != "bfloat16":
     adapters_to_dtype(model, "float32")  # SFTTrainer made them bf16: emulated on this hardware
+# TRL built the labels from its completion mask; cut what is overlong (`truncate`) and check
+# them against the pre-flight, record by record.
+trainer.train_dataset = cut_and_check(trainer.train_dataset, checked["train"], ft["max_length"],
+                                      "train")
+if trainer.eval_dataset is not None:
+    trainer.eval_dataset = cut_and_check(trainer.eval_dataset, checked["eval"], ft["max_length"],
+                                         "eval")
 print(f"logs: {out_dir / LOG_FILE}, tensorboard --logdir {tb_dir}")
 
 start = time.monotonic()

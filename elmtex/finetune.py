@@ -1,4 +1,4 @@
-"""(Q)LoRA supervised fine-tuning: chat data, label masks, the model and the trainer.
+"""(Q)LoRA supervised fine-tuning: chat data, its pre-flight check, the model and the trainer.
 
 The stages that use it:
 
@@ -6,14 +6,23 @@ The stages that use it:
     finetune.py                          chat data -> models/<name>-lora/ (adapter, checkpoints)
     scripts/merge_model_lora.py          base + adapter -> models/<name>/ (a plain model folder)
 
-One chat example is exactly what cache_results_naive.py sends (the task's naive prompt,
-rendered with PromptTemplate) followed by the gold JSON as the assistant's answer. The loss is
-on the answer only: we build the labels ourselves (prompt rendered with the generation prompt,
-full conversation rendered, the prompt's tokens masked) rather than rely on TRL's
-`assistant_only_loss`, which needs `{% generation %}` markers in the chat template: the
-Qwen2.5, SmolLM2 and Llama 3.1 templates have none, and TRL swaps in a patched copy only for
-templates it knows verbatim (Qwen2.5's, not SmolLM2's). Our way works for any template whose
-prompt is a token prefix of the whole conversation, which we check, with the masks, first.
+One example is TRL's conversational prompt-completion record: `prompt` = the system and user
+messages exactly as cache_results_naive.py sends them (the task's naive prompt, rendered with
+PromptTemplate), `completion` = the gold JSON as the assistant's message. SFTTrainer tokenises
+it (the prompt with the generation prompt, then prompt + completion, through the chat
+template) and, with `completion_only_loss`, builds the labels from its completion mask: the
+loss is on the answer and its end-of-turn token only. What TRL 1.16 does not do, and this
+module does before training (the pre-flight check, `preflight`):
+- it only warns, once, where the prompt's tokens are not a prefix of prompt + completion (a
+  chat template that renders a prompt differently alone), then trains from where they diverge;
+  here that record stops the run, named;
+- it drops a record whose completion mask is empty only when it truncates, silently; here the
+  record is named and the run stops;
+- with padding-free batches it refuses `max_length` altogether, and it has no drop policy;
+  here `finetune.overlong` drops or truncates (`cut_and_check`, after TRL's tokenisation),
+  and the labels TRL built are compared with the pre-flight's counts, record by record.
+(`assistant_only_loss` would need `{% generation %}` markers in the chat template: the Qwen2.5,
+SmolLM2 and Llama 3.1 templates have none, and TRL patches only templates it knows verbatim.)
 """
 
 from __future__ import annotations
@@ -101,10 +110,11 @@ def gold_answer(task: Task, summary: dict) -> str:
 
 
 def chat_example(task: Task, template: PromptTemplate, record: dict) -> dict:
-    """One training example in TRL's conversational format ({"messages": [...]}) plus its id."""
-    messages = template.render(task, record[task.input_key])
-    messages.append({"role": "assistant", "content": gold_answer(task, record[task.output_key])})
-    return {"id": record["id"], "lang": record["lang"], "messages": messages}
+    """One training example in TRL's conversational prompt-completion format, plus its id."""
+    prompt = template.render(task, record[task.input_key])
+    completion = [{"role": "assistant", "content": gold_answer(task, record[task.output_key])}]
+    return {"id": record["id"], "lang": record["lang"], "prompt": prompt,
+            "completion": completion}
 
 
 def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
@@ -139,59 +149,71 @@ def read_chat_file(path: Path) -> list[dict]:
             f"{path} not found. Run: python scripts/prepare_train_chat_data.py (same --config)")
     rows = [row for _, row in read_jsonl(path)]
     for row in rows:
-        msgs = row.get("messages")
-        if not (isinstance(msgs, list) and msgs and msgs[-1].get("role") == "assistant"):
-            raise FinetuneError(f"{path}: record {row.get('id')} is not a chat ending in an "
-                                "assistant message; regenerate it with prepare_train_chat_data.py")
+        prompt, completion = row.get("prompt"), row.get("completion")
+        if not (isinstance(prompt, list) and prompt and isinstance(completion, list)
+                and [m.get("role") for m in completion] == ["assistant"]):
+            raise FinetuneError(f"{path}: record {row.get('id')} is not a prompt-completion chat "
+                                "(a prompt, then one assistant message); regenerate it with "
+                                "scripts/prepare_train_chat_data.py")
     return rows
 
 
-# --------------------------------------------------------------------------- tokens and labels
+# --------------------------------------------------------------------------- pre-flight check
 
 
-def tokenize_chat(tokenizer: Any, messages: list[dict]) -> tuple[list[int], list[int]]:
-    """(input_ids, labels) of one conversation; labels are IGNORE on the prompt.
+def record_tokens(tokenizer: Any, row: dict) -> tuple[list[int], int]:
+    """(token ids of prompt + completion, number of prompt tokens), tokenised as SFTTrainer
+    tokenises a conversational prompt-completion record, and checked strictly.
 
-    Rendered text is tokenized without extra special tokens, as the transformers backend does
-    at inference, so training sees exactly the prompt the model later gets. The prompt (all
-    messages before the answer, plus the generation prompt) must be a token prefix of the whole
-    conversation; where it is not, the answer's first label would be wrong, so we refuse.
+    Refused, with the record's id: a prompt whose tokens are not a prefix of prompt +
+    completion (TRL would warn once and train from where they diverge), an empty completion
+    mask (nothing to train on), and a prompt that differs from what the naive stage sends (its
+    rendered text tokenised without extra special tokens, as the transformers backend does).
     """
-    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
-                                                add_generation_prompt=True)
-    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
-    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    full_ids = tokenizer(full_text, add_special_tokens=False)["input_ids"]
+    rid = row.get("id")
+    prompt_ids = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
+                                               add_generation_prompt=True)["input_ids"]
+    full_ids = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
+                                             return_dict=True)["input_ids"]
     if full_ids[: len(prompt_ids)] != prompt_ids:
         raise LabelMaskError(
-            "the chat template renders the prompt differently alone (with the generation prompt) "
-            "than inside the whole conversation, so the answer's tokens cannot be found; likely "
-            "cause: a chat template mismatch (a template that rewrites earlier turns, or one "
-            "without a generation prompt). Fix the model's chat template.")
-    labels = [IGNORE] * len(prompt_ids) + full_ids[len(prompt_ids):]
-    return full_ids, labels
+            f"record {rid}: the chat template renders the prompt differently alone (with the "
+            "generation prompt) than inside prompt + completion, so the answer's tokens cannot "
+            "be told from the prompt's; likely cause: a chat template mismatch (a template that "
+            "rewrites earlier turns, or one without a generation prompt). Fix the chat template.")
+    if len(full_ids) == len(prompt_ids):
+        raise LabelMaskError(
+            f"record {rid}: the completion mask is empty (prompt + completion has no token past "
+            "the prompt), so it trains on nothing. Likely cause: a chat template mismatch (one "
+            "that drops the assistant's turn); check the model's chat template.")
+    sent = tokenizer(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                                   add_generation_prompt=True),
+                     add_special_tokens=False)["input_ids"]
+    if sent != prompt_ids:
+        raise LabelMaskError(f"record {rid}: the prompt trained on is not the prompt the naive "
+                             "stage sends (the tokenizer adds special tokens to chat templates)")
+    return full_ids, len(prompt_ids)
 
 
 @dataclass
 class Example:
     id: str
-    input_ids: list[int]
-    labels: list[int]
+    input_ids: list[int]  # prompt + completion, cut at max_length where truncated
     n_prompt: int  # tokens before the answer
     n_total: int  # before any truncation
     truncated: bool = False
 
     @property
     def n_trained(self) -> int:
-        return sum(1 for t in self.labels if t != IGNORE)
+        """Tokens with a label: the completion mask's ones, after truncation."""
+        return len(self.input_ids) - self.n_prompt
 
 
 def tokenize_examples(rows: Iterable[dict], tokenizer: Any) -> list[Example]:
     out = []
     for row in rows:
-        ids, labels = tokenize_chat(tokenizer, row["messages"])
-        n_prompt = sum(1 for t in labels if t == IGNORE)
-        out.append(Example(row["id"], ids, labels, n_prompt, len(ids)))
+        ids, n_prompt = record_tokens(tokenizer, row)
+        out.append(Example(row["id"], ids, n_prompt, len(ids)))
     return out
 
 
@@ -217,30 +239,19 @@ def apply_length_policy(examples: list[Example], max_length: int | None,
             report["dropped"] += 1
             report["dropped_ids"].append(ex.id)
             continue
-        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.labels[:max_length],
-                            ex.n_prompt, ex.n_total, truncated=True))
+        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.n_prompt, ex.n_total,
+                            truncated=True))
         report["truncated"] += 1
     return kept, report
 
 
-def check_labels(examples: Iterable[Example], what: str = "training data") -> None:
-    """Fail loudly where an example would train on nothing, or on its whole sequence."""
-    for ex in examples:
-        if len(ex.labels) != len(ex.input_ids):
-            raise LabelMaskError(f"{what}: record {ex.id}: labels and input ids differ in length")
-        n = ex.n_trained
-        if n == 0:
-            raise LabelMaskError(
-                f"{what}: record {ex.id}: every label is masked, so it trains on nothing. Likely "
-                "cause: a chat template mismatch (the answer is rendered as part of the prompt); "
-                "check the model's chat template.")
-        if n == len(ex.labels):
-            raise LabelMaskError(
-                f"{what}: record {ex.id}: no label is masked, so it would train on the prompt "
-                "too. Likely cause: a chat template mismatch.")
-        for t, lab in zip(ex.input_ids, ex.labels, strict=True):
-            if lab not in (IGNORE, t):
-                raise LabelMaskError(f"{what}: record {ex.id}: a label differs from its token")
+def preflight(rows: list[dict], tokenizer: Any, max_length: int | None,
+              policy: str) -> tuple[list[dict], list[Example], dict[str, Any]]:
+    """(the rows to train on, their checked examples, the length report): every record
+    tokenised and checked (`record_tokens`), then the `overlong` policy applied."""
+    examples, report = apply_length_policy(tokenize_examples(rows, tokenizer), max_length, policy)
+    keep = {e.id for e in examples}
+    return [r for r in rows if r["id"] in keep], examples, report
 
 
 def length_stats(values: list[int]) -> dict[str, float]:
@@ -252,13 +263,39 @@ def length_stats(values: list[int]) -> dict[str, float]:
     return {"n": len(s), "min": s[0], "mean": round(sum(s) / len(s), 1), "p95": p95, "max": s[-1]}
 
 
-def to_dataset(examples: list[Example]) -> Any:
-    """A datasets.Dataset with the two columns the trainer needs (TRL leaves ready labels as
-    they are: no re-tokenising, no re-masking)."""
+def to_dataset(rows: list[dict]) -> Any:
+    """A datasets.Dataset of prompt-completion records (and their ids) for SFTTrainer."""
     from datasets import Dataset
 
-    return Dataset.from_dict({"input_ids": [e.input_ids for e in examples],
-                              "labels": [e.labels for e in examples]})
+    return Dataset.from_list([{"id": r["id"], "prompt": r["prompt"],
+                               "completion": r["completion"]} for r in rows])
+
+
+def cut_and_check(dataset: Any, examples: list[Example], max_length: int | None,
+                  what: str) -> Any:
+    """SFTTrainer's tokenised dataset, cut at `max_length` (TRL leaves padding-free batches
+    uncut), after checking it against the pre-flight record by record: the same tokens, and
+    labels (from TRL's completion mask) on exactly the completion."""
+    expected = {e.id: e for e in examples}
+
+    def cut(row: dict) -> dict:
+        ex = expected.get(row["id"])
+        if ex is None:
+            raise LabelMaskError(f"{what}: record {row['id']} was not pre-flight checked")
+        ids, labels = row["input_ids"], row["labels"]
+        if max_length is not None and len(ids) > max_length:
+            ids, labels = ids[:max_length], labels[:max_length]
+        trained = sum(1 for t in labels if t != IGNORE)
+        if ids != ex.input_ids or trained != ex.n_trained or any(
+                t != IGNORE for t in labels[: ex.n_prompt]):
+            raise LabelMaskError(
+                f"{what}: record {row['id']}: TRL's tokens or completion mask ({trained} labels) "
+                f"differ from the pre-flight check's ({ex.n_trained}); check the chat template")
+        return {"input_ids": ids, "labels": labels}
+
+    if len(dataset) != len(examples):
+        raise LabelMaskError(f"{what}: SFTTrainer kept {len(dataset)} of {len(examples)} records")
+    return dataset.map(cut, desc=f"Checking {what} against the pre-flight")
 
 
 # --------------------------------------------------------------------------- attention
@@ -584,8 +621,10 @@ def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) 
         save_steps=ft["save_steps"],
         save_total_limit=ft["save_total_limit"],
         report_to=["tensorboard"],
-        # Lengths are already enforced (apply_length_policy) and labels built: TRL must neither
-        # truncate nor re-tokenise.
+        # Labels from TRL's completion mask (prompt-completion records): the answer only.
+        completion_only_loss=True,
+        # Lengths are enforced by the pre-flight and cut_and_check: TRL refuses max_length with
+        # padding-free batches, and has no drop policy.
         max_length=None,
         padding_free=ft["padding_free"],
         packing=False,

@@ -49,7 +49,7 @@ from elmtex.finetune import (
     finetune_paths,
     quant_config,
     read_chat_file,
-    tokenize_chat,
+    record_tokens,
 )
 from elmtex.io import read_json, write_json
 from elmtex.local_models import sha256_file
@@ -80,7 +80,7 @@ def check_inputs(tokenizer, rows: list[dict], n: int, max_tokens: int) -> list:
 
     out = []
     for row in rows[:n]:
-        ids, _ = tokenize_chat(tokenizer, row["messages"])
+        ids, _ = record_tokens(tokenizer, row)
         out.append(torch.tensor([ids[-max_tokens:]]))
     return out
 
@@ -163,9 +163,9 @@ tokenizer = AutoTokenizer.from_pretrained(base_path)
 rows = read_chat_file(paths.val_file) if paths.val_file.exists() else []
 if not rows:
     # No val data: any chat works for an equivalence check.
-    rows = [{"messages": [{"role": "user", "content": "Summarise: 58-year-old man with type 2 "
-                           "diabetes, admitted for chest pain."},
-                          {"role": "assistant", "content": '{"diagnosis": "N/A"}'}]}]
+    rows = [{"id": "check", "prompt": [{"role": "user", "content": "Summarise: 58-year-old "
+                                        "man with type 2 diabetes, admitted for chest pain."}],
+             "completion": [{"role": "assistant", "content": '{"diagnosis": "N/A"}'}]}]
 inputs = check_inputs(tokenizer, rows, ft["merge_check_records"], args.check_tokens)
 
 start = time.monotonic()
