@@ -24,6 +24,7 @@ from elmtex.finetune import (
     SUMMARY_FILE,
     adapters_to_dtype,
     base_model_path,
+    check_sft_keys,
     count_4bit_layers,
     cut_and_check,
     decisive_settings,
@@ -41,6 +42,7 @@ from elmtex.finetune import (
     sft_config,
     tensorboard_dir,
     to_dataset,
+    training_length,
     training_mode,
 )
 from elmtex.hardware import describe as hardware_description
@@ -55,6 +57,7 @@ cfg = config_from_args(args)
 ft = cfg["finetune"]
 paths = finetune_paths(cfg)
 out_dir = paths.adapter_dir
+check_sft_keys(ft["sft"])  # finetune.sft goes to trl.SFTConfig: an unknown key fails here
 
 import torch  # after the config: a typo fails fast, without these imports
 from accelerate import PartialState
@@ -90,7 +93,7 @@ for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
 
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
 decisive = decisive_settings(cfg, paths.train_file, mode)
-length = {"num_epochs": ft["num_epochs"], "max_steps": ft["max_steps"]}
+length = training_length(ft)
 with state.main_process_first():  # the main process clears (--overwrite) and sets up first
     checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume,
                                               args.overwrite and state.is_main_process)
@@ -110,14 +113,15 @@ train_args = sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not N
 set_seed(ft["seed"])  # the adapter's initial weights
 attn = pick_attention(ft, cuda)
 model = load_base_for_training(model_path, mode, cfg["model"]["dtype"], attn,
-                               ft["gradient_checkpointing"])
+                               train_args.activation_checkpointing)
 model = get_peft_model(model, lora_config(ft, model))
 quantized = count_4bit_layers(model)
 trainable, total = model.get_nb_trainable_parameters()
 print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
       f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
-      f"{'padding-free' if ft['padding_free'] else 'padded'} batches of {ft['batch_size']} "
-      f"x {ft['gradient_accumulation_steps']} accumulation steps")
+      f"{'padding-free' if train_args.padding_free else 'padded'} batches of "
+      f"{train_args.per_device_train_batch_size} x {train_args.gradient_accumulation_steps} "
+      "accumulation steps")
 
 Trainer = make_trainer_class()
 grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps

@@ -522,7 +522,7 @@ def pick_attention(ft: dict, cuda: bool) -> str:
         if choice == VARLEN_ATTENTION:
             register_varlen_attention()
         return choice
-    if not ft["padding_free"]:
+    if not ft["sft"].get("padding_free", False):
         return "sdpa"
     if cuda:
         try:
@@ -592,49 +592,70 @@ def make_trainer_class() -> type:
     return CheckedSFTTrainer
 
 
-def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
+# SFTConfig fields the project sets itself (so not in finetune.sft), and where they come from.
+SFT_OWN_KEYS = {
+    "output_dir": "finetune.name (models/<name>-lora/)", "seed": "finetune.seed",
+    "data_seed": "finetune.seed", "bf16": "finetune.bf16 (auto: the hardware rule)",
+    "fp16": "finetune.bf16", "max_length": "finetune.max_length and finetune.overlong",
+    "completion_only_loss": "always true: the loss is on the answer",
+    "packing": "always false: records stay whole", "use_cpu": "the device decides",
+}
+# The project's defaults for SFTConfig fields that a recipe's finetune.sft may override.
+SFT_DEFAULTS = {
+    "logging_first_step": True, "report_to": ["tensorboard"],
+    "activation_checkpointing_kwargs": {"use_reentrant": False},
+    # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
+    # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
+    "ddp_find_unused_parameters": False,
+    "dataloader_num_workers": 0, "disable_tqdm": False,
+}
+# finetune.sft fields that do not change the trained weights: a resumed run may change them.
+SFT_BOOKKEEPING = ("logging_", "save_", "eval_", "per_device_eval_batch_size", "report_to",
+                   "dataloader_", "disable_tqdm", "num_train_epochs", "max_steps", "run_name",
+                   "push_to_hub", "hub_", "include_", "skip_memory_metrics")
+
+
+def check_sft_keys(sft: dict) -> None:
+    """Every finetune.sft key must be an SFTConfig field the project does not set itself;
+    otherwise a FinetuneError names it (and the nearest field), before any model is loaded."""
+    import dataclasses
+    import difflib
+
+    import trl
     from trl import SFTConfig
 
-    eval_steps = ft["eval_steps"]
-    return SFTConfig(
-        output_dir=str(out_dir),
-        seed=ft["seed"],
-        data_seed=ft["seed"],
-        num_train_epochs=ft["num_epochs"],
-        max_steps=ft["max_steps"],
-        per_device_train_batch_size=ft["batch_size"],
-        per_device_eval_batch_size=ft["batch_size"],
-        gradient_accumulation_steps=ft["gradient_accumulation_steps"],
-        learning_rate=ft["learning_rate"],
-        lr_scheduler_type=ft["lr_scheduler"],
-        warmup_steps=ft["warmup"],
-        weight_decay=ft["weight_decay"],
-        max_grad_norm=ft["max_grad_norm"],
-        activation_checkpointing=ft["gradient_checkpointing"],  # transformers 5's name for it
-        activation_checkpointing_kwargs={"use_reentrant": False},
-        bf16=bf16,
-        logging_steps=ft["logging_steps"],
-        logging_first_step=True,
-        eval_strategy="steps" if has_eval and eval_steps else "no",
-        eval_steps=eval_steps or None,
-        save_strategy="steps",
-        save_steps=ft["save_steps"],
-        save_total_limit=ft["save_total_limit"],
-        report_to=["tensorboard"],
+    fields = sorted(f.name for f in dataclasses.fields(SFTConfig) if f.init)
+    for key in sft:
+        if key in SFT_OWN_KEYS:
+            raise FinetuneError(f"finetune.sft.{key}: set by the project, not in finetune.sft "
+                                f"({SFT_OWN_KEYS[key]})")
+        if key not in fields:
+            near = difflib.get_close_matches(key, fields, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise FinetuneError(f"finetune.sft.{key} is not a field of trl.SFTConfig "
+                                f"(trl {trl.__version__}).{hint}")
+
+
+def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
+    """trl.SFTConfig(**finetune.sft), as alignment-handbook recipes pass theirs, over the
+    project's defaults (SFT_DEFAULTS), with the fields the project owns (SFT_OWN_KEYS)."""
+    from trl import SFTConfig
+
+    check_sft_keys(ft["sft"])
+    kwargs = {**SFT_DEFAULTS, **ft["sft"]}
+    kwargs.update(
+        output_dir=str(out_dir), seed=ft["seed"], data_seed=ft["seed"], bf16=bf16,
         # Labels from TRL's completion mask (prompt-completion records): the answer only.
         completion_only_loss=True,
         # Lengths are enforced by the pre-flight and cut_and_check: TRL refuses max_length with
         # padding-free batches, and has no drop policy.
-        max_length=None,
-        padding_free=ft["padding_free"],
-        packing=False,
-        use_cpu=not cuda,
-        # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
-        # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
-        ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-        disable_tqdm=False,
-    )
+        max_length=None, packing=False, use_cpu=not cuda)
+    if not has_eval:
+        kwargs["eval_strategy"] = "no"
+    try:
+        return SFTConfig(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise FinetuneError(f"finetune.sft: trl.SFTConfig refused it: {e}") from e
 
 
 def last_checkpoint(out_dir: Path) -> Path | None:
@@ -650,12 +671,18 @@ def decisive_settings(cfg: dict, train_file: Path, mode: str) -> dict:
     """What a resumed run must share with the checkpoint it continues from, including the
     method actually trained (`mode`) and the dtype the base computes in."""
     ft = cfg["finetune"]
-    keep = ("method", "seed", "max_length", "overlong", "lora", "learning_rate", "lr_scheduler",
-            "warmup", "weight_decay", "batch_size", "gradient_accumulation_steps", "padding_free")
+    keep = ("method", "seed", "max_length", "overlong", "lora")
+    sft = {k: v for k, v in ft["sft"].items() if not k.startswith(SFT_BOOKKEEPING)}
     return {"model": cfg["model"]["name_or_path"], "task": cfg["task"],
             "train_data_sha256": sha256_file(train_file),
-            "finetune": {k: ft[k] for k in keep},
+            "finetune": {**{k: ft[k] for k in keep}, "sft": sft},
             "training": {"mode": mode, "dtype": cfg["model"]["dtype"]}}
+
+
+def training_length(ft: dict) -> dict:
+    """How long to train: a finished run of another length needs --resume to go on."""
+    return {"num_train_epochs": ft["sft"].get("num_train_epochs", 3.0),
+            "max_steps": ft["sft"].get("max_steps", -1)}
 
 
 def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool,

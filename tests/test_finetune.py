@@ -75,8 +75,9 @@ def ft_args(ws: Path, name: str, *extra: str) -> list[str]:
         "finetune.train_limit=null", "finetune.val_limit=null",
         "finetune.max_length=448", "finetune.overlong=truncate",
         "finetune.lora.r=8", "finetune.lora.alpha=16", "finetune.lora.top_layers=6",
-        "finetune.learning_rate=3.0e-3", "finetune.lr_scheduler=constant", "finetune.warmup=0",
-        "finetune.batch_size=2", "finetune.save_steps=4", "finetune.logging_steps=1",
+        "finetune.sft.learning_rate=3.0e-3", "finetune.sft.lr_scheduler_type=constant",
+        "finetune.sft.warmup_steps=0", "finetune.sft.per_device_train_batch_size=2",
+        "finetune.sft.save_steps=4", "finetune.sft.logging_steps=1",
         "finetune.merge_check_records=1", *extra,
     ]
     return [a for s in sets for a in ("--set", s)]
@@ -92,9 +93,9 @@ def trained(workspace, test_model_dir) -> dict:
     if not link.exists():
         link.symlink_to(test_model_dir, target_is_directory=True)
     run_script("scripts/prepare_train_chat_data.py", *ft_args(ws, "t"))
-    first = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=4"))
-    refused = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=8"), check=False)
-    resumed = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=8"), "--resume")
+    first = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=4"))
+    refused = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), check=False)
+    resumed = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), "--resume")
     return {"ws": ws, "out": ws / "models" / "t-lora", "first": first, "refused": refused,
             "resumed": resumed}
 
@@ -239,8 +240,8 @@ def test_trainer_refuses_an_all_masked_batch(test_model_dir, tmp_path):
     from elmtex.config import load_config
     from elmtex.finetune import lora_config, make_trainer_class, sft_config
 
-    ft = load_config(overrides=["finetune.max_steps=1", "finetune.batch_size=1",
-                                "finetune.lora.top_layers=1", "finetune.bf16=false"])["finetune"]
+    ft = load_config(overrides=["finetune.sft.max_steps=1", "finetune.lora.top_layers=1",
+                                "finetune.bf16=false"])["finetune"]
     tok = AutoTokenizer.from_pretrained(test_model_dir)
     model = AutoModelForCausalLM.from_pretrained(test_model_dir)
     model = get_peft_model(model, lora_config(ft, model))
@@ -327,18 +328,39 @@ def test_finished_run_has_nothing_to_do(trained):
     """A rerun of a finished run (as `make demo` does, always with --resume) changes nothing."""
     out = trained["out"]
     before = (out / "train_summary.json").read_text()
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.max_steps=8"),
+    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=8"),
                       "--resume")
     assert "trained to the end" in proc.stdout and "nothing to do" in proc.stdout
     assert (out / "train_summary.json").read_text() == before
 
 
 def test_resume_with_other_settings_is_refused(trained):
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.max_steps=9",
-                                              "finetune.learning_rate=1.0e-3"), "--resume",
+    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=9",
+                                              "finetune.sft.learning_rate=1.0e-3"), "--resume",
                       check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "finetune.learning_rate" in proc.stderr
+    assert "finetune.sft.learning_rate" in proc.stderr
+
+
+def test_sft_block_goes_to_sftconfig_and_unknown_keys_are_named(tmp_path):
+    """finetune.sft is passed to trl.SFTConfig as it is: any field (here one default.yaml does
+    not list) is taken; a misspelt one fails before any model is loaded, named."""
+    from elmtex.config import load_config
+    from elmtex.finetune import sft_config
+
+    ft = load_config(overrides=["finetune.sft.optim=adafactor",
+                                "finetune.sft.per_device_train_batch_size=3"])["finetune"]
+    args = sft_config(ft, tmp_path, False, False, True)
+    assert args.optim == "adafactor" and args.per_device_train_batch_size == 3
+    assert args.completion_only_loss is True and args.max_length is None  # the project's own
+    proc = run_script("finetune.py", "--set", f"model.name_or_path={TEST_MODEL}",
+                      "--set", "finetune.sft.learning_rte=1.0e-4", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "finetune.sft.learning_rte is not a field of trl.SFTConfig" in proc.stderr
+    assert "Did you mean 'learning_rate'?" in proc.stderr
+    assert "Loading weights" not in proc.stderr + proc.stdout  # before any model is loaded
+    proc = run_script("finetune.py", "--set", "finetune.sft.max_length=100", check=False)
+    assert proc.returncode == 1 and "finetune.sft.max_length: set by the project" in proc.stderr
 
 
 # --------------------------------------------------------------------------- merge
