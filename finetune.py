@@ -5,8 +5,9 @@
     python finetune.py --config configs/experiments/finetune_cpu_demo.yaml --resume  # after a stop
     python scripts/merge_model_lora.py --config configs/experiments/finetune_cpu_demo.yaml
 
-QLoRA (4-bit nf4 base) when finetune.method is qlora and a CUDA GPU is present; LoRA otherwise.
-The loss is on the answer's tokens only (labels checked before training). Writes
+finetune.method lora, or qlora (a 4-bit nf4 base, on a CPU or a CUDA GPU; never anything else).
+Examples are TRL prompt-completion records; the loss is on the completion only (TRL's
+completion mask, checked against a strict pre-flight before training). Writes
 models/<name>-lora/: checkpoint-*/ (for --resume), the final adapter and tokenizer,
 train_log.csv, tensorboard/ and train_summary.json (last, when training finished).
 """
@@ -21,22 +22,26 @@ from elmtex.config import add_config_args, config_from_args, dump_config
 from elmtex.finetune import (
     LOG_FILE,
     SUMMARY_FILE,
-    apply_length_policy,
+    adapters_to_dtype,
     base_model_path,
-    check_labels,
+    check_sft_keys,
+    count_4bit_layers,
+    cut_and_check,
     decisive_settings,
     length_stats,
     load_base_for_training,
     lora_config,
     make_csv_logger,
+    make_gradient_check,
     make_trainer_class,
     pick_attention,
+    preflight,
     prepare_output_dir,
     read_chat_file,
     sft_config,
     tensorboard_dir,
     to_dataset,
-    tokenize_examples,
+    training_length,
     training_mode,
 )
 from elmtex.hardware import describe as hardware_description
@@ -52,6 +57,7 @@ cfg = config_from_args(args)
 ft = cfg["finetune"]
 paths = finetune_paths(cfg)
 out_dir = paths.adapter_dir
+check_sft_keys(ft["sft"])  # finetune.sft goes to trl.SFTConfig: an unknown key fails here
 
 import torch  # after the config: a typo fails fast, without these imports
 from accelerate import PartialState
@@ -66,28 +72,28 @@ state = PartialState(cpu=not torch.cuda.is_available())
 if ft["torch_threads"]:
     torch.set_num_threads(int(ft["torch_threads"]))
 cuda = torch.cuda.is_available()
-mode, why = training_mode(ft["method"], cuda)
+mode, why = training_mode(ft["method"], cuda, cfg["model"]["dtype"])
 print(f"mode: {why}")
 
-# Data: tokenise, mask the prompt, enforce the length policy, check that the answer is trained on.
+# Data: TRL's prompt-completion records, pre-flight checked (elmtex/finetune.py: the prompt's
+# tokens a prefix of prompt + completion, a non-empty completion mask) and the length policy.
 model_path = base_model_path(cfg)
 tokenizer = AutoTokenizer.from_pretrained(model_path)
-datasets = {}
+datasets, checked = {}, {}
 for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
-    examples = tokenize_examples(read_chat_file(path), tokenizer)
-    examples, report = apply_length_policy(examples, ft["max_length"], ft["overlong"])
-    check_labels(examples, f"{path}")
-    if split == "train" and not examples:
+    rows, examples, report = preflight(read_chat_file(path), tokenizer, ft["max_length"],
+                                       ft["overlong"])
+    if split == "train" and not rows:
         raise SystemExit(f"error: no training example fits in max_length={ft['max_length']}")
     trained = sum(e.n_trained for e in examples)
-    print(f"{split}: {len(examples)} examples ({report['dropped']} dropped, {report['truncated']} "
+    print(f"{split}: {len(rows)} examples ({report['dropped']} dropped, {report['truncated']} "
           f"truncated), tokens {length_stats([len(e.input_ids) for e in examples])}, "
           f"{trained} answer tokens trained on")
-    datasets[split] = to_dataset(examples) if examples else None
+    datasets[split], checked[split] = (to_dataset(rows) if rows else None), examples
 
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
-decisive = decisive_settings(cfg, paths.train_file)
-length = {"num_epochs": ft["num_epochs"], "max_steps": ft["max_steps"]}
+decisive = decisive_settings(cfg, paths.train_file, mode)
+length = training_length(ft)
 with state.main_process_first():  # the main process clears (--overwrite) and sets up first
     checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume,
                                               args.overwrite and state.is_main_process)
@@ -107,15 +113,18 @@ train_args = sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not N
 set_seed(ft["seed"])  # the adapter's initial weights
 attn = pick_attention(ft, cuda)
 model = load_base_for_training(model_path, mode, cfg["model"]["dtype"], attn,
-                               ft["gradient_checkpointing"])
+                               train_args.activation_checkpointing)
 model = get_peft_model(model, lora_config(ft, model))
+quantized = count_4bit_layers(model)
 trainable, total = model.get_nb_trainable_parameters()
 print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
       f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
-      f"{'padding-free' if ft['padding_free'] else 'padded'} batches of {ft['batch_size']} "
-      f"x {ft['gradient_accumulation_steps']} accumulation steps")
+      f"{'padding-free' if train_args.padding_free else 'padded'} batches of "
+      f"{train_args.per_device_train_batch_size} x {train_args.gradient_accumulation_steps} "
+      "accumulation steps")
 
 Trainer = make_trainer_class()
+grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps
 tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
 trainer = Trainer(
     model=model,
@@ -123,8 +132,17 @@ trainer = Trainer(
     train_dataset=datasets["train"],
     eval_dataset=datasets["eval"],
     processing_class=tokenizer,
-    callbacks=[make_csv_logger(out_dir / LOG_FILE)],
+    callbacks=[make_csv_logger(out_dir / LOG_FILE), make_gradient_check(grad_check)],
 )
+if mode == "qlora" and cfg["model"]["dtype"] != "bfloat16":
+    adapters_to_dtype(model, "float32")  # SFTTrainer made them bf16: emulated on this hardware
+# TRL built the labels from its completion mask; cut what is overlong (`truncate`) and check
+# them against the pre-flight, record by record.
+trainer.train_dataset = cut_and_check(trainer.train_dataset, checked["train"], ft["max_length"],
+                                      "train")
+if trainer.eval_dataset is not None:
+    trainer.eval_dataset = cut_and_check(trainer.eval_dataset, checked["eval"], ft["max_length"],
+                                         "eval")
 print(f"logs: {out_dir / LOG_FILE}, tensorboard --logdir {tb_dir}")
 
 start = time.monotonic()
@@ -138,7 +156,8 @@ summary = {
     "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
     "length": length, "processes": state.num_processes,
     "resumed_from": str(checkpoint) if checkpoint else None,
-    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"],
+    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"], "quantized_layers": quantized,
+    **grad_check,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
 state.wait_for_everyone()  # every process done with the adapter before it is marked complete

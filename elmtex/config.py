@@ -59,6 +59,9 @@ def _unknown_key(key: str, tree: dict, source: str) -> ConfigError:
 STRING_OR_LIST_KEYS = {"backend.openai.base_url"}
 # Booleans that may also be "auto" (decided by the hardware: elmtex/hardware.py).
 AUTO_OR_BOOL_KEYS = {"finetune.bf16"}
+# Sections that take keys default.yaml does not list: their consumer checks them (finetune.sft
+# goes to trl.SFTConfig as it is; elmtex.finetune.check_sft_keys names an unknown field).
+OPEN_SECTIONS = {"finetune.sft"}
 
 
 def _check_type(key: str, default: Any, value: Any, source: str) -> Any:
@@ -93,7 +96,7 @@ def _merge(base: dict, overlay: dict, source: str, prefix: str = "", root: dict 
         dotted = f"{prefix}{k}"
         if k not in base:
             # An empty mapping in default.yaml is a free-form section (e.g. extra model kwargs).
-            if base == {} and prefix:
+            if (base == {} and prefix) or prefix[:-1] in OPEN_SECTIONS:
                 base[k] = v
                 continue
             raise _unknown_key(dotted, root, source)
@@ -119,7 +122,8 @@ def set_value(cfg: dict, assignment: str) -> None:
     parts = key.split(".")
     for i, part in enumerate(parts):
         if not isinstance(node, dict) or part not in node:
-            if isinstance(node, dict) and node == {} and i > 0:
+            if isinstance(node, dict) and i > 0 and (
+                    node == {} or ".".join(parts[:i]) in OPEN_SECTIONS):
                 break  # free-form section
             raise _unknown_key(key, cfg, "--set")
         if i < len(parts) - 1:

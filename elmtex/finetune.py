@@ -1,4 +1,4 @@
-"""(Q)LoRA supervised fine-tuning: chat data, label masks, the trainer, the adapter merge.
+"""(Q)LoRA supervised fine-tuning: chat data, its pre-flight check, the model and the trainer.
 
 The stages that use it:
 
@@ -6,14 +6,23 @@ The stages that use it:
     finetune.py                          chat data -> models/<name>-lora/ (adapter, checkpoints)
     scripts/merge_model_lora.py          base + adapter -> models/<name>/ (a plain model folder)
 
-One chat example is exactly what cache_results_naive.py sends (the task's naive prompt,
-rendered with PromptTemplate) followed by the gold JSON as the assistant's answer. The loss is
-on the answer only: we build the labels ourselves (prompt rendered with the generation prompt,
-full conversation rendered, the prompt's tokens masked) rather than rely on TRL's
-`assistant_only_loss`, which needs `{% generation %}` markers in the chat template: the
-Qwen2.5, SmolLM2 and Llama 3.1 templates have none, and TRL swaps in a patched copy only for
-templates it knows verbatim (Qwen2.5's, not SmolLM2's). Our way works for any template whose
-prompt is a token prefix of the whole conversation, which we check, with the masks, first.
+One example is TRL's conversational prompt-completion record: `prompt` = the system and user
+messages exactly as cache_results_naive.py sends them (the task's naive prompt, rendered with
+PromptTemplate), `completion` = the gold JSON as the assistant's message. SFTTrainer tokenises
+it (the prompt with the generation prompt, then prompt + completion, through the chat
+template) and, with `completion_only_loss`, builds the labels from its completion mask: the
+loss is on the answer and its end-of-turn token only. What TRL 1.16 does not do, and this
+module does before training (the pre-flight check, `preflight`):
+- it only warns, once, where the prompt's tokens are not a prefix of prompt + completion (a
+  chat template that renders a prompt differently alone), then trains from where they diverge;
+  here that record stops the run, named;
+- it drops a record whose completion mask is empty only when it truncates, silently; here the
+  record is named and the run stops;
+- with padding-free batches it refuses `max_length` altogether, and it has no drop policy;
+  here `finetune.overlong` drops or truncates (`cut_and_check`, after TRL's tokenisation),
+  and the labels TRL built are compared with the pre-flight's counts, record by record.
+(`assistant_only_loss` would need `{% generation %}` markers in the chat template: the Qwen2.5,
+SmolLM2 and Llama 3.1 templates have none, and TRL patches only templates it knows verbatim.)
 """
 
 from __future__ import annotations
@@ -71,10 +80,11 @@ def gold_answer(task: Task, summary: dict) -> str:
 
 
 def chat_example(task: Task, template: PromptTemplate, record: dict) -> dict:
-    """One training example in TRL's conversational format ({"messages": [...]}) plus its id."""
-    messages = template.render(task, record[task.input_key])
-    messages.append({"role": "assistant", "content": gold_answer(task, record[task.output_key])})
-    return {"id": record["id"], "lang": record["lang"], "messages": messages}
+    """One training example in TRL's conversational prompt-completion format, plus its id."""
+    prompt = template.render(task, record[task.input_key])
+    completion = [{"role": "assistant", "content": gold_answer(task, record[task.output_key])}]
+    return {"id": record["id"], "lang": record["lang"], "prompt": prompt,
+            "completion": completion}
 
 
 def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
@@ -109,59 +119,71 @@ def read_chat_file(path: Path) -> list[dict]:
             f"{path} not found. Run: python scripts/prepare_train_chat_data.py (same --config)")
     rows = [row for _, row in read_jsonl(path)]
     for row in rows:
-        msgs = row.get("messages")
-        if not (isinstance(msgs, list) and msgs and msgs[-1].get("role") == "assistant"):
-            raise FinetuneError(f"{path}: record {row.get('id')} is not a chat ending in an "
-                                "assistant message; regenerate it with prepare_train_chat_data.py")
+        prompt, completion = row.get("prompt"), row.get("completion")
+        if not (isinstance(prompt, list) and prompt and isinstance(completion, list)
+                and [m.get("role") for m in completion] == ["assistant"]):
+            raise FinetuneError(f"{path}: record {row.get('id')} is not a prompt-completion chat "
+                                "(a prompt, then one assistant message); regenerate it with "
+                                "scripts/prepare_train_chat_data.py")
     return rows
 
 
-# --------------------------------------------------------------------------- tokens and labels
+# --------------------------------------------------------------------------- pre-flight check
 
 
-def tokenize_chat(tokenizer: Any, messages: list[dict]) -> tuple[list[int], list[int]]:
-    """(input_ids, labels) of one conversation; labels are IGNORE on the prompt.
+def record_tokens(tokenizer: Any, row: dict) -> tuple[list[int], int]:
+    """(token ids of prompt + completion, number of prompt tokens), tokenised as SFTTrainer
+    tokenises a conversational prompt-completion record, and checked strictly.
 
-    Rendered text is tokenized without extra special tokens, as the transformers backend does
-    at inference, so training sees exactly the prompt the model later gets. The prompt (all
-    messages before the answer, plus the generation prompt) must be a token prefix of the whole
-    conversation; where it is not, the answer's first label would be wrong, so we refuse.
+    Refused, with the record's id: a prompt whose tokens are not a prefix of prompt +
+    completion (TRL would warn once and train from where they diverge), an empty completion
+    mask (nothing to train on), and a prompt that differs from what the naive stage sends (its
+    rendered text tokenised without extra special tokens, as the transformers backend does).
     """
-    prompt_text = tokenizer.apply_chat_template(messages[:-1], tokenize=False,
-                                                add_generation_prompt=True)
-    full_text = tokenizer.apply_chat_template(messages, tokenize=False)
-    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    full_ids = tokenizer(full_text, add_special_tokens=False)["input_ids"]
+    rid = row.get("id")
+    prompt_ids = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
+                                               add_generation_prompt=True)["input_ids"]
+    full_ids = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
+                                             return_dict=True)["input_ids"]
     if full_ids[: len(prompt_ids)] != prompt_ids:
         raise LabelMaskError(
-            "the chat template renders the prompt differently alone (with the generation prompt) "
-            "than inside the whole conversation, so the answer's tokens cannot be found; likely "
-            "cause: a chat template mismatch (a template that rewrites earlier turns, or one "
-            "without a generation prompt). Fix the model's chat template.")
-    labels = [IGNORE] * len(prompt_ids) + full_ids[len(prompt_ids):]
-    return full_ids, labels
+            f"record {rid}: the chat template renders the prompt differently alone (with the "
+            "generation prompt) than inside prompt + completion, so the answer's tokens cannot "
+            "be told from the prompt's; likely cause: a chat template mismatch (a template that "
+            "rewrites earlier turns, or one without a generation prompt). Fix the chat template.")
+    if len(full_ids) == len(prompt_ids):
+        raise LabelMaskError(
+            f"record {rid}: the completion mask is empty (prompt + completion has no token past "
+            "the prompt), so it trains on nothing. Likely cause: a chat template mismatch (one "
+            "that drops the assistant's turn); check the model's chat template.")
+    sent = tokenizer(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
+                                                   add_generation_prompt=True),
+                     add_special_tokens=False)["input_ids"]
+    if sent != prompt_ids:
+        raise LabelMaskError(f"record {rid}: the prompt trained on is not the prompt the naive "
+                             "stage sends (the tokenizer adds special tokens to chat templates)")
+    return full_ids, len(prompt_ids)
 
 
 @dataclass
 class Example:
     id: str
-    input_ids: list[int]
-    labels: list[int]
+    input_ids: list[int]  # prompt + completion, cut at max_length where truncated
     n_prompt: int  # tokens before the answer
     n_total: int  # before any truncation
     truncated: bool = False
 
     @property
     def n_trained(self) -> int:
-        return sum(1 for t in self.labels if t != IGNORE)
+        """Tokens with a label: the completion mask's ones, after truncation."""
+        return len(self.input_ids) - self.n_prompt
 
 
 def tokenize_examples(rows: Iterable[dict], tokenizer: Any) -> list[Example]:
     out = []
     for row in rows:
-        ids, labels = tokenize_chat(tokenizer, row["messages"])
-        n_prompt = sum(1 for t in labels if t == IGNORE)
-        out.append(Example(row["id"], ids, labels, n_prompt, len(ids)))
+        ids, n_prompt = record_tokens(tokenizer, row)
+        out.append(Example(row["id"], ids, n_prompt, len(ids)))
     return out
 
 
@@ -187,30 +209,19 @@ def apply_length_policy(examples: list[Example], max_length: int | None,
             report["dropped"] += 1
             report["dropped_ids"].append(ex.id)
             continue
-        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.labels[:max_length],
-                            ex.n_prompt, ex.n_total, truncated=True))
+        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.n_prompt, ex.n_total,
+                            truncated=True))
         report["truncated"] += 1
     return kept, report
 
 
-def check_labels(examples: Iterable[Example], what: str = "training data") -> None:
-    """Fail loudly where an example would train on nothing, or on its whole sequence."""
-    for ex in examples:
-        if len(ex.labels) != len(ex.input_ids):
-            raise LabelMaskError(f"{what}: record {ex.id}: labels and input ids differ in length")
-        n = ex.n_trained
-        if n == 0:
-            raise LabelMaskError(
-                f"{what}: record {ex.id}: every label is masked, so it trains on nothing. Likely "
-                "cause: a chat template mismatch (the answer is rendered as part of the prompt); "
-                "check the model's chat template.")
-        if n == len(ex.labels):
-            raise LabelMaskError(
-                f"{what}: record {ex.id}: no label is masked, so it would train on the prompt "
-                "too. Likely cause: a chat template mismatch.")
-        for t, lab in zip(ex.input_ids, ex.labels, strict=True):
-            if lab not in (IGNORE, t):
-                raise LabelMaskError(f"{what}: record {ex.id}: a label differs from its token")
+def preflight(rows: list[dict], tokenizer: Any, max_length: int | None,
+              policy: str) -> tuple[list[dict], list[Example], dict[str, Any]]:
+    """(the rows to train on, their checked examples, the length report): every record
+    tokenised and checked (`record_tokens`), then the `overlong` policy applied."""
+    examples, report = apply_length_policy(tokenize_examples(rows, tokenizer), max_length, policy)
+    keep = {e.id for e in examples}
+    return [r for r in rows if r["id"] in keep], examples, report
 
 
 def length_stats(values: list[int]) -> dict[str, float]:
@@ -222,13 +233,39 @@ def length_stats(values: list[int]) -> dict[str, float]:
     return {"n": len(s), "min": s[0], "mean": round(sum(s) / len(s), 1), "p95": p95, "max": s[-1]}
 
 
-def to_dataset(examples: list[Example]) -> Any:
-    """A datasets.Dataset with the two columns the trainer needs (TRL leaves ready labels as
-    they are: no re-tokenising, no re-masking)."""
+def to_dataset(rows: list[dict]) -> Any:
+    """A datasets.Dataset of prompt-completion records (and their ids) for SFTTrainer."""
     from datasets import Dataset
 
-    return Dataset.from_dict({"input_ids": [e.input_ids for e in examples],
-                              "labels": [e.labels for e in examples]})
+    return Dataset.from_list([{"id": r["id"], "prompt": r["prompt"],
+                               "completion": r["completion"]} for r in rows])
+
+
+def cut_and_check(dataset: Any, examples: list[Example], max_length: int | None,
+                  what: str) -> Any:
+    """SFTTrainer's tokenised dataset, cut at `max_length` (TRL leaves padding-free batches
+    uncut), after checking it against the pre-flight record by record: the same tokens, and
+    labels (from TRL's completion mask) on exactly the completion."""
+    expected = {e.id: e for e in examples}
+
+    def cut(row: dict) -> dict:
+        ex = expected.get(row["id"])
+        if ex is None:
+            raise LabelMaskError(f"{what}: record {row['id']} was not pre-flight checked")
+        ids, labels = row["input_ids"], row["labels"]
+        if max_length is not None and len(ids) > max_length:
+            ids, labels = ids[:max_length], labels[:max_length]
+        trained = sum(1 for t in labels if t != IGNORE)
+        if ids != ex.input_ids or trained != ex.n_trained or any(
+                t != IGNORE for t in labels[: ex.n_prompt]):
+            raise LabelMaskError(
+                f"{what}: record {row['id']}: TRL's tokens or completion mask ({trained} labels) "
+                f"differ from the pre-flight check's ({ex.n_trained}); check the chat template")
+        return {"input_ids": ids, "labels": labels}
+
+    if len(dataset) != len(examples):
+        raise LabelMaskError(f"{what}: SFTTrainer kept {len(dataset)} of {len(examples)} records")
+    return dataset.map(cut, desc=f"Checking {what} against the pre-flight")
 
 
 # --------------------------------------------------------------------------- attention
@@ -284,58 +321,138 @@ def register_varlen_attention() -> str:
 # --------------------------------------------------------------------------- model and adapter
 
 
-def training_mode(method: str, cuda: bool) -> tuple[str, str]:
-    """(mode, message): QLoRA only where bitsandbytes' 4-bit kernels run well, on CUDA."""
+def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
+    """(mode, message). The mode is the method asked for, always: QLoRA runs wherever
+    bitsandbytes does (CUDA GPUs and CPUs), and where it cannot, training stops instead of
+    quietly training something else."""
     if method not in METHODS:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
-    if method == "qlora" and cuda:
-        return "qlora", ("QLoRA: the base model is loaded 4-bit (bitsandbytes nf4, double "
-                         "quantisation, bf16 compute) on the GPU; LoRA adapters train on top.")
-    if method == "qlora":
-        return "lora", ("QLoRA was asked for, but there is no CUDA GPU here. bitsandbytes' 4-bit "
-                        "layers are slow on a CPU and their gradients go silently to zero after "
-                        "any no-grad forward, so this run trains plain LoRA on the unquantised "
-                        "weights instead: the same adapter shape and merge step, more memory.")
     where = "GPU" if cuda else "CPU"
+    if method == "qlora":
+        return "qlora", (f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
+                         f"double quantisation, {dtype} compute); LoRA adapters train on top.")
     return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
+
+
+QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (a dependency of the package; CPU and CUDA)"
+
+
+def quant_config(dtype: str) -> Any:
+    """nf4 with double quantisation (the QLoRA recipe); `dtype` is what the 4-bit layers
+    dequantise to and compute in: the hardware rule's choice (bf16 only where native)."""
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    quant: dict[str, Any] = {}
+    if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
+        # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
+        # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
+        quant["bnb_4bit_quant_storage"] = torch.bfloat16
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
+                              bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=getattr(torch, dtype), **quant)
+
+
+def count_4bit_layers(model: Any) -> int:
+    """bitsandbytes 4-bit linear layers in `model` (0 for a model that is not quantised)."""
+    try:
+        from bitsandbytes.nn import Linear4bit
+    except ImportError:
+        return 0
+    return sum(isinstance(m, Linear4bit) for m in model.modules())
 
 
 def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation: str,
                            gradient_checkpointing: bool) -> Any:
     """A freshly loaded base model, never run before: with bitsandbytes 4-bit layers a
-    generate or no-grad forward before training leaves every later gradient silently zero."""
+    generate or no-grad forward before training has been seen to leave every later gradient
+    silently zero (GradientCheck stops such a run at its first step)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype),
                               "attn_implementation": attn_implementation}
-    if mode == "qlora":
-        from transformers import BitsAndBytesConfig
+    if mode != "qlora":
+        return AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as e:
+        raise FinetuneError(f"finetune.method qlora loads the base model in 4 bits with "
+                            f"bitsandbytes, which does not import here ({e}). Install it: "
+                            f"{QLORA_INSTALL}.") from e
+    kwargs["quantization_config"] = quant_config(dtype)
+    # One whole copy per process: this process's GPU under `accelerate launch`, else GPU 0; or
+    # the CPU, where bitsandbytes 0.50 has its own 4-bit kernels.
+    kwargs["device_map"] = ({"": int(os.environ.get("LOCAL_RANK", 0))}
+                            if torch.cuda.is_available() else {"": "cpu"})
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except (RuntimeError, ValueError, ImportError, NotImplementedError) as e:
+        raise FinetuneError(f"finetune.method qlora: loading {path} in 4 bits failed: {e}. "
+                            f"Check the bitsandbytes install ({QLORA_INSTALL}) or train with "
+                            "finetune.method lora.") from e
+    if not count_4bit_layers(model):
+        raise FinetuneError(f"finetune.method qlora: {path} loaded without any 4-bit layer; "
+                            "refusing to train it as QLoRA.")
+    from peft import prepare_model_for_kbit_training
 
-        try:
-            import bitsandbytes  # noqa: F401  (the gpu extra)
-        except ImportError as e:
-            raise FinetuneError('QLoRA needs bitsandbytes: pip install -e ".[gpu]"') from e
-        quant: dict[str, Any] = {}
-        if os.environ.get("ACCELERATE_USE_FSDP", "false").lower() in ("1", "true"):
-            # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
-            # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
-            quant["bnb_4bit_quant_storage"] = torch.bfloat16
-        kwargs["quantization_config"] = BitsAndBytesConfig(
-            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-            bnb_4bit_compute_dtype=torch.bfloat16, **quant)
-        kwargs["dtype"] = torch.bfloat16
-        # One whole copy per process: GPU 0, or this process's GPU under `accelerate launch`.
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    if mode == "qlora":
-        from peft import prepare_model_for_kbit_training
+    # Norms to fp32 and input gradients on, as the QLoRA recipe does.
+    return prepare_model_for_kbit_training(
+        model, use_gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False})
 
-        # Norms to fp32 and input gradients on, as the QLoRA recipe does.
-        model = prepare_model_for_kbit_training(
-            model, use_gradient_checkpointing=gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False})
-    return model
+
+def adapters_to_dtype(model: Any, dtype: str) -> int:
+    """Cast the trainable (adapter) parameters to `dtype`; returns how many were cast.
+
+    SFTTrainer casts the adapters of a quantised model to bf16 (the QLoRA paper's choice).
+    Where bf16 is not native (a CPU without avx512_bf16/AMX) that is emulated at a fraction of
+    float32's speed, so the hardware rule's dtype is restored before training starts."""
+    import torch
+
+    want, n = getattr(torch, dtype), 0
+    for _, param in model.named_parameters():
+        if param.requires_grad and param.dtype != want:
+            param.data = param.data.to(want)
+            n += 1
+    return n
+
+
+def make_gradient_check(record: dict) -> Any:
+    """A TrainerCallback that looks at the adapters' gradients before the first two optimizer
+    steps of a run, records their sums in `record` (per kind: lora_A, lora_B, ...), and stops
+    the run if every gradient is zero: a run that would go on learning nothing (the 4-bit trap,
+    or a frozen adapter). Skipped where gradients are not local (DeepSpeed, FSDP shards)."""
+
+    from transformers import TrainerCallback
+
+    class GradientCheck(TrainerCallback):
+        seen = 0
+
+        def on_pre_optimizer_step(self, args, state, control, model=None, **kwargs):
+            if self.seen >= 2 or model is None:
+                return
+            self.seen += 1
+            sums: dict[str, float] = {}
+            local = False
+            for name, param in model.named_parameters():
+                if not param.requires_grad or param.grad is None:
+                    continue
+                local = True
+                kind = next((k for k in ("lora_A", "lora_B", "lora_magnitude_vector")
+                             if k in name), "other")
+                sums[kind] = sums.get(kind, 0.0) + float(param.grad.detach().abs().sum())
+            if not local:
+                return
+            record.setdefault("grad_abs_sum", []).append(
+                {"step": state.global_step + 1, **{k: round(v, 6) for k, v in sums.items()}})
+            if not any(v > 0 for v in sums.values()):
+                raise FinetuneError(
+                    f"step {state.global_step + 1}: every adapter gradient is zero, so training "
+                    "would learn nothing. With a 4-bit (QLoRA) base this happens when the model "
+                    "was run (generate, or a no-grad forward) before training: load it fresh.")
+
+    return GradientCheck()
 
 
 def linear_module_names(model: Any) -> list[str]:
@@ -375,7 +492,7 @@ def pick_attention(ft: dict, cuda: bool) -> str:
         if choice == VARLEN_ATTENTION:
             register_varlen_attention()
         return choice
-    if not ft["padding_free"]:
+    if not ft["sft"].get("padding_free", False):
         return "sdpa"
     if cuda:
         try:
@@ -445,47 +562,70 @@ def make_trainer_class() -> type:
     return CheckedSFTTrainer
 
 
-def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
+# SFTConfig fields the project sets itself (so not in finetune.sft), and where they come from.
+SFT_OWN_KEYS = {
+    "output_dir": "finetune.name (models/<name>-lora/)", "seed": "finetune.seed",
+    "data_seed": "finetune.seed", "bf16": "finetune.bf16 (auto: the hardware rule)",
+    "fp16": "finetune.bf16", "max_length": "finetune.max_length and finetune.overlong",
+    "completion_only_loss": "always true: the loss is on the answer",
+    "packing": "always false: records stay whole", "use_cpu": "the device decides",
+}
+# The project's defaults for SFTConfig fields that a recipe's finetune.sft may override.
+SFT_DEFAULTS = {
+    "logging_first_step": True, "report_to": ["tensorboard"],
+    "activation_checkpointing_kwargs": {"use_reentrant": False},
+    # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
+    # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
+    "ddp_find_unused_parameters": False,
+    "dataloader_num_workers": 0, "disable_tqdm": False,
+}
+# finetune.sft fields that do not change the trained weights: a resumed run may change them.
+SFT_BOOKKEEPING = ("logging_", "save_", "eval_", "per_device_eval_batch_size", "report_to",
+                   "dataloader_", "disable_tqdm", "num_train_epochs", "max_steps", "run_name",
+                   "push_to_hub", "hub_", "include_", "skip_memory_metrics")
+
+
+def check_sft_keys(sft: dict) -> None:
+    """Every finetune.sft key must be an SFTConfig field the project does not set itself;
+    otherwise a FinetuneError names it (and the nearest field), before any model is loaded."""
+    import dataclasses
+    import difflib
+
+    import trl
     from trl import SFTConfig
 
-    eval_steps = ft["eval_steps"]
-    return SFTConfig(
-        output_dir=str(out_dir),
-        seed=ft["seed"],
-        data_seed=ft["seed"],
-        num_train_epochs=ft["num_epochs"],
-        max_steps=ft["max_steps"],
-        per_device_train_batch_size=ft["batch_size"],
-        per_device_eval_batch_size=ft["batch_size"],
-        gradient_accumulation_steps=ft["gradient_accumulation_steps"],
-        learning_rate=ft["learning_rate"],
-        lr_scheduler_type=ft["lr_scheduler"],
-        warmup_steps=ft["warmup"],
-        weight_decay=ft["weight_decay"],
-        max_grad_norm=ft["max_grad_norm"],
-        activation_checkpointing=ft["gradient_checkpointing"],  # transformers 5's name for it
-        activation_checkpointing_kwargs={"use_reentrant": False},
-        bf16=bf16,
-        logging_steps=ft["logging_steps"],
-        logging_first_step=True,
-        eval_strategy="steps" if has_eval and eval_steps else "no",
-        eval_steps=eval_steps or None,
-        save_strategy="steps",
-        save_steps=ft["save_steps"],
-        save_total_limit=ft["save_total_limit"],
-        report_to=["tensorboard"],
-        # Lengths are already enforced (apply_length_policy) and labels built: TRL must neither
-        # truncate nor re-tokenise.
-        max_length=None,
-        padding_free=ft["padding_free"],
-        packing=False,
-        use_cpu=not cuda,
-        # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
-        # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
-        ddp_find_unused_parameters=False,
-        dataloader_num_workers=0,
-        disable_tqdm=False,
-    )
+    fields = sorted(f.name for f in dataclasses.fields(SFTConfig) if f.init)
+    for key in sft:
+        if key in SFT_OWN_KEYS:
+            raise FinetuneError(f"finetune.sft.{key}: set by the project, not in finetune.sft "
+                                f"({SFT_OWN_KEYS[key]})")
+        if key not in fields:
+            near = difflib.get_close_matches(key, fields, n=1)
+            hint = f" Did you mean '{near[0]}'?" if near else ""
+            raise FinetuneError(f"finetune.sft.{key} is not a field of trl.SFTConfig "
+                                f"(trl {trl.__version__}).{hint}")
+
+
+def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
+    """trl.SFTConfig(**finetune.sft), as alignment-handbook recipes pass theirs, over the
+    project's defaults (SFT_DEFAULTS), with the fields the project owns (SFT_OWN_KEYS)."""
+    from trl import SFTConfig
+
+    check_sft_keys(ft["sft"])
+    kwargs = {**SFT_DEFAULTS, **ft["sft"]}
+    kwargs.update(
+        output_dir=str(out_dir), seed=ft["seed"], data_seed=ft["seed"], bf16=bf16,
+        # Labels from TRL's completion mask (prompt-completion records): the answer only.
+        completion_only_loss=True,
+        # Lengths are enforced by the pre-flight and cut_and_check: TRL refuses max_length with
+        # padding-free batches, and has no drop policy.
+        max_length=None, packing=False, use_cpu=not cuda)
+    if not has_eval:
+        kwargs["eval_strategy"] = "no"
+    try:
+        return SFTConfig(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise FinetuneError(f"finetune.sft: trl.SFTConfig refused it: {e}") from e
 
 
 def last_checkpoint(out_dir: Path) -> Path | None:
@@ -497,14 +637,22 @@ def last_checkpoint(out_dir: Path) -> Path | None:
     return Path(found) if found else None
 
 
-def decisive_settings(cfg: dict, train_file: Path) -> dict:
-    """What a resumed run must share with the checkpoint it continues from."""
+def decisive_settings(cfg: dict, train_file: Path, mode: str) -> dict:
+    """What a resumed run must share with the checkpoint it continues from, including the
+    method actually trained (`mode`) and the dtype the base computes in."""
     ft = cfg["finetune"]
-    keep = ("method", "seed", "max_length", "overlong", "lora", "learning_rate", "lr_scheduler",
-            "warmup", "weight_decay", "batch_size", "gradient_accumulation_steps", "padding_free")
+    keep = ("method", "seed", "max_length", "overlong", "lora")
+    sft = {k: v for k, v in ft["sft"].items() if not k.startswith(SFT_BOOKKEEPING)}
     return {"model": cfg["model"]["name_or_path"], "task": cfg["task"],
             "train_data_sha256": sha256_file(train_file),
-            "finetune": {k: ft[k] for k in keep}}
+            "finetune": {**{k: ft[k] for k in keep}, "sft": sft},
+            "training": {"mode": mode, "dtype": cfg["model"]["dtype"]}}
+
+
+def training_length(ft: dict) -> dict:
+    """How long to train: a finished run of another length needs --resume to go on."""
+    return {"num_train_epochs": ft["sft"].get("num_train_epochs", 3.0),
+            "max_steps": ft["sft"].get("max_steps", -1)}
 
 
 def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool,
@@ -560,36 +708,3 @@ def tensorboard_dir(out_dir: Path) -> Path:
     d = out_dir / "tensorboard"
     os.environ["TENSORBOARD_LOGGING_DIR"] = str(d)  # read by transformers' TensorBoardCallback
     return d
-
-
-# --------------------------------------------------------------------------- merge
-
-
-def logits_of(model: Any, inputs: list[Any]) -> list[Any]:
-    """float32 logits of a model on each tokenised input (on the model's device, back on CPU)."""
-    import torch
-
-    device = next(model.parameters()).device
-    with torch.no_grad():
-        return [model(input_ids=ids.to(device)).logits.float().cpu() for ids in inputs]
-
-
-def compare_logits(a: list[Any], b: list[Any]) -> dict[str, float]:
-    """Largest |difference|, largest |logit| and how often the top token agrees."""
-    diff = max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
-    scale = max(float(x.abs().max()) for x in a)
-    same = sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in zip(a, b, strict=True))
-    n = sum(x.shape[1] for x in a)
-    return {"max_abs_diff": diff, "max_abs_logit": scale, "top1_agreement": same / n}
-
-
-def check_inputs(tokenizer: Any, rows: list[dict], n: int, max_tokens: int) -> list[Any]:
-    """The last `max_tokens` tokens (mostly the answer, where the adapter matters most) of a
-    few chat examples, as tensors: cheap enough to run three times on a CPU."""
-    import torch
-
-    out = []
-    for row in rows[:n]:
-        ids, _ = tokenize_chat(tokenizer, row["messages"])
-        out.append(torch.tensor([ids[-max_tokens:]]))
-    return out

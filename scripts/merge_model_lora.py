@@ -12,14 +12,20 @@ is ~1e-5). The model is then cast to finetune.merge_dtype (bf16), saved, reloade
 with the float32 merge: that difference is the cost of storing bf16 weights, the same rounding
 any bf16 model carries.
 
-QLoRA adapters are merged into the base model's original bf16 weights, not into the nf4 weights
-they were trained against. Adding the low-rank update to 4-bit weights would mean dequantising,
-adding and quantising again: the update (small next to the quantisation steps) would be mostly
-rounded away, and the result would still be a 4-bit model that vLLM serves only with bitsandbytes.
-The bf16 base is what nf4 approximates, so W_bf16 + BA differs from what training saw
-(dequant(W_nf4) + BA) only by the base's own quantisation error; the usual QLoRA practice, and
-the better model in practice. On a GPU with bitsandbytes the script also prints how far the
-merged model is from nf4 base + adapter, so that gap is measured, not assumed.
+A QLoRA adapter was trained against the dequantised nf4 weights. finetune.qlora_merge_into
+says which full-precision base it is added to: `original` (the default: the base model's own
+weights, which nf4 approximates; the merged model is then the fine-tuned full-precision model,
+and differs from what training saw by the base's quantisation error) or `dequantized` (the nf4
+weights dequantised: exactly what training saw, quantisation error included). Either way the
+merge is checked against the unmerged base + adapter it was made from, and the merged model is
+also compared with the nf4 base + adapter (bitsandbytes, CPU or GPU) that training ran: both
+gaps are printed and recorded in merged.json. Measured on SmolLM2-135M (a 4-step adapter, 5
+records, 2,910 positions, float32): merged into the original weights, max |logit diff| 22.3
+and top-1 agreement 76.8% against the nf4 base + adapter (the same gap as the bases' own:
+22.2, 75.7%), answer-token loss 0.715; merged into the dequantised weights, 8e-5 and 100%,
+loss 0.782 (= the nf4 base + adapter's). So `dequantized` reproduces training exactly and
+`original` gives the lower loss by removing the quantisation error; a 4-bit merge (dequantise,
+add, quantise again) would round most of the update away and need bitsandbytes to serve.
 """
 
 import argparse
@@ -34,17 +40,73 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_
 
 from elmtex.config import add_config_args, config_from_args
 from elmtex.finetune import (
+    CONFIG_FILE,
     SUMMARY_FILE,
     FinetuneError,
     base_model_path,
-    check_inputs,
-    compare_logits,
-    logits_of,
+    quant_config,
     read_chat_file,
+    record_tokens,
 )
 from elmtex.io import read_json, write_json
 from elmtex.local_models import sha256_file
 from elmtex.runs import finetune_paths
+
+
+def logits_of(model, inputs: list) -> list:
+    """float32 logits of a model on each tokenised input (on the model's device, back on CPU)."""
+    import torch
+
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        return [model(input_ids=ids.to(device)).logits.float().cpu() for ids in inputs]
+
+
+def compare_logits(a: list, b: list) -> dict[str, float]:
+    """Largest |difference|, largest |logit| and how often the top token agrees."""
+    diff = max(float((x - y).abs().max()) for x, y in zip(a, b, strict=True))
+    scale = max(float(x.abs().max()) for x in a)
+    same = sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in zip(a, b, strict=True))
+    n = sum(x.shape[1] for x in a)
+    return {"max_abs_diff": diff, "max_abs_logit": scale, "top1_agreement": same / n}
+
+
+def check_inputs(tokenizer, rows: list[dict], n: int, max_tokens: int) -> list:
+    """The last `max_tokens` tokens (mostly the answer, where the adapter matters most) of a
+    few chat examples, as tensors: cheap enough to run three times on a CPU."""
+    import torch
+
+    out = []
+    for row in rows[:n]:
+        ids, _ = record_tokens(tokenizer, row)
+        out.append(torch.tensor([ids[-max_tokens:]]))
+    return out
+
+
+def load_nf4(path: str, dtype):
+    """The base as QLoRA training loaded it (nf4, double quantisation), on the CPU."""
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(
+        path, dtype=dtype, quantization_config=quant_config(str(dtype).removeprefix("torch.")),
+        device_map={"": "cpu"}).eval()
+
+
+def dequantize_into(model, path: str, dtype) -> int:
+    """Overwrite every weight that QLoRA training had in nf4 with its dequantised values (what
+    training computed with); returns how many layers. One layer at a time: peak memory is the
+    full-precision model plus the nf4 one."""
+    import bitsandbytes.functional as bnbf
+    from bitsandbytes.nn import Linear4bit
+
+    modules, n = dict(model.named_modules()), 0
+    for name, mod in load_nf4(path, dtype).named_modules():
+        if isinstance(mod, Linear4bit):
+            w = bnbf.dequantize_4bit(mod.weight.data, mod.weight.quant_state)
+            modules[name].weight.data.copy_(w.to(modules[name].weight.dtype))
+            n += 1
+    return n
+
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--adapter", type=Path, help="adapter folder (default: models/<name>-lora)")
@@ -68,10 +130,19 @@ if not (adapter_dir / "adapter_config.json").exists():
 summary = read_json(adapter_dir / SUMMARY_FILE) if (adapter_dir / SUMMARY_FILE).exists() else {}
 if not summary:
     print(f"note: {adapter_dir} has no {SUMMARY_FILE} (a checkpoint, or an unfinished run)")
+# The method trained: from the run's summary, or for a checkpoint from its run's settings.
+settings = next((read_json(d / CONFIG_FILE) for d in (adapter_dir, adapter_dir.parent)
+                 if (d / CONFIG_FILE).exists()), {})
+mode = summary.get("mode") or settings.get("training", {}).get("mode", "lora")
+merge_into = ft["qlora_merge_into"] if mode == "qlora" else "original"
+if merge_into not in ("original", "dequantized"):
+    raise FinetuneError(f"finetune.qlora_merge_into must be original or dequantized, got "
+                        f"{merge_into!r}")
 base_path = base_model_path(cfg)
 adapter_sha256 = sha256_file(adapter_dir / "adapter_model.safetensors")
 made = {"base_model": base_path, "adapter_sha256": adapter_sha256, "dtype": ft["merge_dtype"],
-        "merge_dtype": args.merge_dtype}  # what decides the merged weights
+        "merge_dtype": args.merge_dtype, "mode": mode,
+        "merged_into": merge_into}  # what decides the merged weights
 done = out_dir / "merged.json"
 if done.exists() and not args.overwrite:
     old = read_json(done)
@@ -90,15 +161,22 @@ tokenizer = AutoTokenizer.from_pretrained(base_path)
 rows = read_chat_file(paths.val_file) if paths.val_file.exists() else []
 if not rows:
     # No val data: any chat works for an equivalence check.
-    rows = [{"messages": [{"role": "user", "content": "Summarise: 58-year-old man with type 2 "
-                           "diabetes, admitted for chest pain."},
-                          {"role": "assistant", "content": '{"diagnosis": "N/A"}'}]}]
+    rows = [{"id": "check", "prompt": [{"role": "user", "content": "Summarise: 58-year-old "
+                                        "man with type 2 diabetes, admitted for chest pain."}],
+             "completion": [{"role": "assistant", "content": '{"diagnosis": "N/A"}'}]}]
 inputs = check_inputs(tokenizer, rows, ft["merge_check_records"], args.check_tokens)
 
 start = time.monotonic()
-print(f"merging {adapter_dir} into {base_path} ({args.merge_dtype}, saved as "
-      f"{ft['merge_dtype']})")
+print(f"merging {adapter_dir} ({mode}) into {base_path} ({merge_into} weights, "
+      f"{args.merge_dtype}; saved as {ft['merge_dtype']})")
+trained = None
+if mode == "qlora":  # what training saw: the nf4 base + adapter
+    trained = logits_of(PeftModel.from_pretrained(load_nf4(base_path, work_dtype),
+                                                  str(adapter_dir)).eval(), inputs)
 base = AutoModelForCausalLM.from_pretrained(base_path, dtype=work_dtype).eval()
+if merge_into == "dequantized":
+    print(f"  {dequantize_into(base, base_path, work_dtype)} layers set to their dequantised "
+          "nf4 weights")
 model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
 unmerged = logits_of(model, inputs)
 merged = model.merge_and_unload()  # W <- W + (alpha/r) * B @ A, in place; the LoRA layers go
@@ -129,20 +207,14 @@ try:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - start, 1),
     }
-    if summary.get("mode") == "qlora" and torch.cuda.is_available():
-        # What training saw: the nf4 base + adapter. The gap is the base's quantisation error.
-        from transformers import BitsAndBytesConfig
-
-        q = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                               bnb_4bit_use_double_quant=True,
-                               bnb_4bit_compute_dtype=torch.bfloat16)
-        qbase = AutoModelForCausalLM.from_pretrained(base_path, quantization_config=q,
-                                                     device_map={"": 0})
-        qmodel = PeftModel.from_pretrained(qbase, str(adapter_dir)).eval()
-        vs_nf4 = compare_logits(logits_of(qmodel, inputs), logits_of(reloaded, inputs))
+    if trained is not None:
+        # The gap to what training ran: the base's quantisation error for `original`, float
+        # rounding for `dequantized`.
+        vs_nf4 = compare_logits(trained, merged_logits)
         info["merged_vs_nf4_base_plus_adapter"] = vs_nf4
-        print(f"merged (bf16 base) vs nf4 base + adapter: max |logit diff| "
-              f"{vs_nf4['max_abs_diff']:.4g}, top-1 agreement {vs_nf4['top1_agreement']:.1%}")
+        print(f"merged ({merge_into} weights) vs nf4 base + adapter (what training ran): max "
+              f"|logit diff| {vs_nf4['max_abs_diff']:.4g}, top-1 agreement "
+              f"{vs_nf4['top1_agreement']:.1%}")
     write_json(tmp / "merged.json", info)
     for f in tmp.iterdir():  # mkdtemp and safetensors write owner-only files
         f.chmod(0o644)

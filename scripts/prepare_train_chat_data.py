@@ -3,9 +3,10 @@
     python scripts/prepare_train_chat_data.py                  # CPU demo (configs/default.yaml)
     python scripts/prepare_train_chat_data.py --config configs/experiments/finetune_cpu_demo.yaml
 
-Each example is exactly what cache_results_naive.py sends, plus the answer: system and user
-messages from the task's naive prompt (the report in the user message), and the gold JSON (the
-task's field order, compact, non-ASCII kept) as the assistant message. Records are shuffled
+Each example is a TRL conversational prompt-completion record: `prompt` = the system and user
+messages exactly as cache_results_naive.py sends them (the task's naive prompt, the report in
+the user message), `completion` = the gold JSON (the task's field order, compact, non-ASCII
+kept) as the assistant message. Records are shuffled
 with finetune.seed; with finetune.val_split null, val records are held out of the train split.
 Token lengths are measured with the base model's tokenizer and chat template; examples over
 finetune.max_length are dropped or kept for truncation at training time (finetune.overlong),
@@ -23,7 +24,6 @@ from elmtex.finetune import (
     apply_length_policy,
     base_model_path,
     chat_example,
-    check_labels,
     length_stats,
     tokenize_examples,
     train_val_records,
@@ -59,8 +59,10 @@ train, val = train_val_records(cfg, task)
 for split, records, out in (("train", train, paths.train_file), ("val", val, paths.val_file)):
     rows = [chat_example(task, template, r) for r in records]
 
+    # The pre-flight check: as SFTTrainer tokenises them, the prompt's tokens a prefix of prompt +
+    # completion and a non-empty completion mask (else an error naming the record); then the
+    # length policy.
     examples = tokenize_examples(rows, tokenizer)
-    check_labels(examples, f"{split} split")  # the answer, and only it, is trained on
     kept, report = apply_length_policy(examples, ft["max_length"], ft["overlong"])
     kept_ids = {e.id: e for e in kept}
     rows_out = [{**row, "n_tokens": kept_ids[row["id"]].n_total,

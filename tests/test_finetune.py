@@ -24,9 +24,11 @@ from elmtex.finetune import (
     LabelMaskError,
     apply_length_policy,
     chat_example,
-    check_labels,
+    cut_and_check,
     read_log,
-    tokenize_chat,
+    record_tokens,
+    to_dataset,
+    tokenize_examples,
 )
 from elmtex.io import read_jsonl
 from elmtex.prompts import PromptTemplate
@@ -73,8 +75,9 @@ def ft_args(ws: Path, name: str, *extra: str) -> list[str]:
         "finetune.train_limit=null", "finetune.val_limit=null",
         "finetune.max_length=448", "finetune.overlong=truncate",
         "finetune.lora.r=8", "finetune.lora.alpha=16", "finetune.lora.top_layers=6",
-        "finetune.learning_rate=3.0e-3", "finetune.lr_scheduler=constant", "finetune.warmup=0",
-        "finetune.batch_size=2", "finetune.save_steps=4", "finetune.logging_steps=1",
+        "finetune.sft.learning_rate=3.0e-3", "finetune.sft.lr_scheduler_type=constant",
+        "finetune.sft.warmup_steps=0", "finetune.sft.per_device_train_batch_size=2",
+        "finetune.sft.save_steps=4", "finetune.sft.logging_steps=1",
         "finetune.merge_check_records=1", *extra,
     ]
     return [a for s in sets for a in ("--set", s)]
@@ -90,9 +93,9 @@ def trained(workspace, test_model_dir) -> dict:
     if not link.exists():
         link.symlink_to(test_model_dir, target_is_directory=True)
     run_script("scripts/prepare_train_chat_data.py", *ft_args(ws, "t"))
-    first = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=4"))
-    refused = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=8"), check=False)
-    resumed = run_script("finetune.py", *ft_args(ws, "t", "finetune.max_steps=8"), "--resume")
+    first = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=4"))
+    refused = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), check=False)
+    resumed = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), "--resume")
     return {"ws": ws, "out": ws / "models" / "t-lora", "first": first, "refused": refused,
             "resumed": resumed}
 
@@ -104,9 +107,9 @@ def test_chat_example_is_what_the_naive_stage_sends(task):
     template = PromptTemplate(task.prompt_path("naive"))
     rec = _demo_records("train", TRAIN_IDS[:1])[0]
     ex = chat_example(task, template, rec)
-    assert ex["messages"][:-1] == template.render(task, rec["report"])
-    assert [m["role"] for m in ex["messages"]] == ["system", "user", "assistant"]
-    answer = ex["messages"][-1]["content"]
+    assert ex["prompt"] == template.render(task, rec["report"])  # TRL's prompt-completion format
+    assert [m["role"] for m in ex["prompt"] + ex["completion"]] == ["system", "user", "assistant"]
+    answer = ex["completion"][0]["content"]
     assert list(json.loads(answer)) == task.field_names  # the task's key order
     assert json.loads(answer) == rec["summary"]
 
@@ -152,8 +155,8 @@ def test_val_held_out_of_train_when_there_is_no_val_split(task):
 
 
 def test_length_policy_truncate_keeps_the_answer_start():
-    ex = Example("a", list(range(10)), [IGNORE] * 6 + [6, 7, 8, 9], n_prompt=6, n_total=10)
-    prompt_only = Example("b", list(range(10)), [IGNORE] * 9 + [9], n_prompt=9, n_total=10)
+    ex = Example("a", list(range(10)), n_prompt=6, n_total=10)
+    prompt_only = Example("b", list(range(10)), n_prompt=9, n_total=10)
     kept, report = apply_length_policy([ex, prompt_only], 8, "truncate")
     assert [k.id for k in kept] == ["a"] and report["truncated"] == 1 and report["dropped"] == 1
     assert kept[0].input_ids == list(range(8)) and kept[0].n_trained == 2
@@ -164,60 +167,86 @@ def test_length_policy_truncate_keeps_the_answer_start():
 # --------------------------------------------------------------------------- label masks
 
 
-def test_labels_cover_exactly_the_answer_and_its_end_of_turn(test_model_dir, task):
+def _trl_prepared(tok, rows: list[dict], out: Path):
+    """What SFTTrainer makes of prompt-completion records: its tokens and its labels."""
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    model = AutoModelForCausalLM.from_pretrained(tok.name_or_path)
+    args = SFTConfig(output_dir=str(out), completion_only_loss=True, max_length=None,
+                     padding_free=True, report_to=[], use_cpu=True)
+    return SFTTrainer(model=model, args=args, train_dataset=to_dataset(rows),
+                      processing_class=tok).train_dataset
+
+
+def test_labels_come_from_trls_completion_mask(test_model_dir, task, tmp_path):
+    """TRL's labels cover exactly the answer and its end-of-turn token, and agree with the
+    pre-flight check; cut_and_check cuts them at max_length (TRL leaves padding-free uncut)."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(test_model_dir)
     template = PromptTemplate(task.prompt_path("naive"))
-    ex = chat_example(task, template, _demo_records("train", TRAIN_IDS[:1])[0])
-    ids, labels = tokenize_chat(tok, ex["messages"])
-    n_prompt = labels.count(IGNORE)
-    assert labels[:n_prompt] == [IGNORE] * n_prompt and IGNORE not in labels[n_prompt:]
-    prompt = tok.apply_chat_template(ex["messages"][:-1], tokenize=False,
-                                     add_generation_prompt=True)
-    assert tok.decode(ids[:n_prompt]) == prompt  # everything the model is given is masked
-    trained = tok.decode(labels[n_prompt:])
-    answer = ex["messages"][-1]["content"]
-    assert trained.startswith(answer)  # ... and the answer is trained on, then the end of turn
-    assert tok.convert_tokens_to_ids("<|im_end|>") in labels[n_prompt:]
-    check_labels([Example("x", ids, labels, n_prompt, len(ids))])
+    rows = [chat_example(task, template, r) for r in _demo_records("train", TRAIN_IDS[:2])]
+    prepared = _trl_prepared(tok, rows, tmp_path)
+    examples = tokenize_examples(rows, tok)
+    for row, ex in zip(prepared, examples, strict=True):
+        labels, n_prompt = row["labels"], ex.n_prompt
+        assert row["input_ids"] == ex.input_ids
+        assert labels[:n_prompt] == [IGNORE] * n_prompt and IGNORE not in labels[n_prompt:]
+        prompt = tok.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True)
+        assert tok.decode(row["input_ids"][:n_prompt]) == prompt  # what the model is given
+        assert tok.decode(labels[n_prompt:]).startswith(row["completion"][0]["content"])
+        assert tok.convert_tokens_to_ids("<|im_end|>") in labels[n_prompt:]  # it learns to stop
+    cut = cut_and_check(prepared, examples, None, "train")
+    assert cut["labels"] == prepared["labels"]
+    short, _ = apply_length_policy(examples, examples[0].n_prompt + 5, "truncate")
+    cut = cut_and_check(prepared.select(range(len(short))), short, examples[0].n_prompt + 5,
+                        "train")
+    assert sum(t != IGNORE for t in cut[0]["labels"]) == 5
+    with pytest.raises(LabelMaskError, match="differ from the pre-flight"):  # checked, not trusted
+        cut_and_check(prepared, [Example(e.id, e.input_ids, e.n_prompt - 1, e.n_total)
+                                 for e in examples], None, "train")
 
 
-def test_template_mismatch_fails_loudly(test_model_dir, task):
+def test_preflight_fails_on_a_mismatching_chat_template(test_model_dir, task):
+    """TRL 1.16 only warns (once) where the prompt is not a prefix of prompt + completion; the
+    pre-flight stops with the record's id."""
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(test_model_dir)
-    ex = chat_example(task, PromptTemplate(task.prompt_path("naive")),
-                      _demo_records("train", TRAIN_IDS[:1])[0])
+    row = chat_example(task, PromptTemplate(task.prompt_path("naive")),
+                       _demo_records("train", TRAIN_IDS[:1])[0])
+    record_tokens(tok, row)  # the model's own template passes
     # A template whose generation prompt is not how it renders the assistant's turn.
     tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
                          "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}"
                          "<|im_start|>assistant:\n{% endif %}")
-    with pytest.raises(LabelMaskError, match="chat template mismatch"):
-        tokenize_chat(tok, ex["messages"])
-    # A template that drops the assistant's turn: the prefix holds, but nothing is trained on.
+    with pytest.raises(LabelMaskError, match=f"record {row['id']}: .*chat template mismatch"):
+        record_tokens(tok, row)
+    # A template that drops the assistant's turn: the prefix holds, the completion mask is empty.
     tok.chat_template = ("{% for m in messages %}{% if m.role != 'assistant' %}<|im_start|>"
                          "{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endif %}{% endfor %}")
-    ids, labels = tokenize_chat(tok, ex["messages"])
-    with pytest.raises(LabelMaskError, match="every label is masked.*chat template mismatch"):
-        check_labels([Example("x", ids, labels, len(ids), len(ids))])
+    with pytest.raises(LabelMaskError, match=f"record {row['id']}: the completion mask is empty"):
+        record_tokens(tok, row)
 
 
 def test_trainer_refuses_an_all_masked_batch(test_model_dir, tmp_path):
-    """Even past check_labels (e.g. a dataset built by hand), the trainer stops at such a batch."""
+    """Even past the pre-flight (e.g. a dataset built by hand), the trainer stops at such a
+    batch."""
+    from datasets import Dataset
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from elmtex.config import load_config
-    from elmtex.finetune import lora_config, make_trainer_class, sft_config, to_dataset
+    from elmtex.finetune import lora_config, make_trainer_class, sft_config
 
-    ft = load_config(overrides=["finetune.max_steps=1", "finetune.batch_size=1",
-                                "finetune.lora.top_layers=1", "finetune.bf16=false"])["finetune"]
+    ft = load_config(overrides=["finetune.sft.max_steps=1", "finetune.lora.top_layers=1",
+                                "finetune.bf16=false"])["finetune"]
     tok = AutoTokenizer.from_pretrained(test_model_dir)
     model = AutoModelForCausalLM.from_pretrained(test_model_dir)
     model = get_peft_model(model, lora_config(ft, model))
     ids = tok("just a prompt, nothing to learn")["input_ids"]
-    data = to_dataset([Example("x", ids, [IGNORE] * len(ids), len(ids), len(ids))])
+    data = Dataset.from_dict({"input_ids": [ids], "labels": [[IGNORE] * len(ids)]})
     trainer = make_trainer_class()(model=model, args=sft_config(ft, tmp_path, False, False, False),
                                    train_dataset=data, processing_class=tok)
     with pytest.raises(LabelMaskError, match="every label masked"):
@@ -299,18 +328,39 @@ def test_finished_run_has_nothing_to_do(trained):
     """A rerun of a finished run (as `make demo` does, always with --resume) changes nothing."""
     out = trained["out"]
     before = (out / "train_summary.json").read_text()
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.max_steps=8"),
+    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=8"),
                       "--resume")
     assert "trained to the end" in proc.stdout and "nothing to do" in proc.stdout
     assert (out / "train_summary.json").read_text() == before
 
 
 def test_resume_with_other_settings_is_refused(trained):
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.max_steps=9",
-                                              "finetune.learning_rate=1.0e-3"), "--resume",
+    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=9",
+                                              "finetune.sft.learning_rate=1.0e-3"), "--resume",
                       check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "finetune.learning_rate" in proc.stderr
+    assert "finetune.sft.learning_rate" in proc.stderr
+
+
+def test_sft_block_goes_to_sftconfig_and_unknown_keys_are_named(tmp_path):
+    """finetune.sft is passed to trl.SFTConfig as it is: any field (here one default.yaml does
+    not list) is taken; a misspelt one fails before any model is loaded, named."""
+    from elmtex.config import load_config
+    from elmtex.finetune import sft_config
+
+    ft = load_config(overrides=["finetune.sft.optim=adafactor",
+                                "finetune.sft.per_device_train_batch_size=3"])["finetune"]
+    args = sft_config(ft, tmp_path, False, False, True)
+    assert args.optim == "adafactor" and args.per_device_train_batch_size == 3
+    assert args.completion_only_loss is True and args.max_length is None  # the project's own
+    proc = run_script("finetune.py", "--set", f"model.name_or_path={TEST_MODEL}",
+                      "--set", "finetune.sft.learning_rte=1.0e-4", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "finetune.sft.learning_rte is not a field of trl.SFTConfig" in proc.stderr
+    assert "Did you mean 'learning_rate'?" in proc.stderr
+    assert "Loading weights" not in proc.stderr + proc.stdout  # before any model is loaded
+    proc = run_script("finetune.py", "--set", "finetune.sft.max_length=100", check=False)
+    assert proc.returncode == 1 and "finetune.sft.max_length: set by the project" in proc.stderr
 
 
 # --------------------------------------------------------------------------- merge

@@ -30,7 +30,8 @@ def test_ddp_two_processes_train_one_adapter(workspace, test_model_dir):  # noqa
     link = ws / "models" / TEST_MODEL
     if not link.exists():
         link.symlink_to(test_model_dir, target_is_directory=True)
-    args = ft_args(ws, "ddp", "finetune.max_steps=2", "finetune.batch_size=1")
+    args = ft_args(ws, "ddp", "finetune.sft.max_steps=2",
+                   "finetune.sft.per_device_train_batch_size=1")
     run_script("scripts/prepare_train_chat_data.py", *args)
     for extra in ((), ("--overwrite",)):  # the second run clears the first: rank 0 only
         proc = accelerate_launch(*args, *extra)
