@@ -42,8 +42,11 @@ if k < 1:
     raise ConfigError(f"icl.k must be at least 1, got {k} (for no examples, use the naive stage).")
 
 # The service first: a missing one is a one-line error before minutes of model loading.
-client = icl.RetrieverClient(icl.retriever_url(cfg), cfg["icl"]["timeout_s"],
-                             icl.retriever_start_command(args.config, args.overrides))
+client = icl.RetrieverClient(
+    icl.retriever_url(cfg),
+    cfg["icl"]["timeout_s"],
+    icl.retriever_start_command(args.config, args.overrides),
+)
 retriever = icl.retriever_identity(client.health())
 print(f"retriever {client.url}: {retriever}")
 
@@ -58,10 +61,16 @@ backend = make_backend(cfg)
 budget = icl.prompt_budget(cfg, backend)
 count_tokens = icl.token_counter(backend, cfg, budget)
 print(f"context fitting budget: {budget.reason}")
-decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
-            "task": task.source, "generation": decisive_generation(cfg["generation"]),
-            "backend": cfg["backend"]["name"],
-            "icl": {"k": k, "budget": budget.tokens}, "retriever": retriever}
+decisive = {
+    "method": METHOD,
+    "model": cfg["model"],
+    "prompt": template.text,
+    "task": task.source,
+    "generation": decisive_generation(cfg["generation"]),
+    "backend": cfg["backend"]["name"],
+    "icl": {"k": k, "budget": budget.tokens},
+    "retriever": retriever,
+}
 prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite, shard)
 
 shortened, over_budget = [], []
@@ -72,23 +81,32 @@ def build(rec: dict) -> tuple[list[dict], dict]:
     not cached yet."""
     report = rec[task.input_key]
     examples = client.retrieve(report, k, rec["lang"], exclude_ids=[rec["id"]])
-    fitted = icl.fit_examples(lambda exs: icl.render_prompt(template, task, report, exs),
-                              examples, budget.tokens, count_tokens)
+    fitted = icl.fit_examples(
+        lambda exs: icl.render_prompt(template, task, report, exs),
+        examples,
+        budget.tokens,
+        count_tokens,
+    )
     if fitted.dropped:
         shortened.append(rec["id"])
     if fitted.over_budget:
         over_budget.append(rec["id"])
-        print(f"warning: {rec['id']}: the prompt has {fitted.prompt_tokens} tokens without any "
-              f"example, over the budget of {budget.tokens}; sent without examples.",
-              file=sys.stderr)
+        print(
+            f"warning: {rec['id']}: the prompt has {fitted.prompt_tokens} tokens without any "
+            f"example, over the budget of {budget.tokens}; sent without examples.",
+            file=sys.stderr,
+        )
     return fitted.conversation, fitted.row_fields(len(examples), budget.tokens)
 
 
-counts = cache_responses(records, build, backend, settings, cache_path, name, METHOD,
-                         cfg["backend"]["batch_size"])
+counts = cache_responses(
+    records, build, backend, settings, cache_path, name, METHOD, cfg["backend"]["batch_size"]
+)
 print(f"done: {counts}")
-print(f"examples: {len(shortened)} prompts had examples dropped to fit, "
-      f"{len(over_budget)} were over the budget even without examples (icl_* fields per row)")
+print(
+    f"examples: {len(shortened)} prompts had examples dropped to fit, "
+    f"{len(over_budget)} were over the budget even without examples (icl_* fields per row)"
+)
 if counts["request_errors"]:
     print(f"{counts['request_errors']} requests failed; rerun this command to retry them.")
     sys.exit(1)

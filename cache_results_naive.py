@@ -42,14 +42,25 @@ print(f"run {name}: {len(records)} records -> {cache_path}")
 
 settings = GenerationSettings.from_config(cfg)
 backend = make_backend(cfg)
-decisive = {"method": METHOD, "model": cfg["model"], "prompt": template.text,
-            "task": task.source, "generation": decisive_generation(cfg["generation"]),
-            "backend": cfg["backend"]["name"]}
+decisive = {
+    "method": METHOD,
+    "model": cfg["model"],
+    "prompt": template.text,
+    "task": task.source,
+    "generation": decisive_generation(cfg["generation"]),
+    "backend": cfg["backend"]["name"],
+}
 prepare_manifest(manifest_path, cfg, name, METHOD, backend, decisive, args.overwrite, shard)
 
 counts = cache_responses(
-    records, lambda r: (template.render(task, r[task.input_key]), {}),
-    backend, settings, cache_path, name, METHOD, cfg["backend"]["batch_size"],
+    records,
+    lambda r: (template.render(task, r[task.input_key]), {}),
+    backend,
+    settings,
+    cache_path,
+    name,
+    METHOD,
+    cfg["backend"]["batch_size"],
 )
 print(f"done: {counts}")
 if counts["request_errors"]:

@@ -49,8 +49,11 @@ from elmtex.io import write_json, write_text
 from elmtex.runs import finetune_paths
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
-parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint "
-                    "(with none yet, start from the beginning)")
+parser.add_argument(
+    "--resume",
+    action="store_true",
+    help="continue from the last checkpoint (with none yet, start from the beginning)",
+)
 parser.add_argument("--overwrite", action="store_true", help="discard this run's earlier output")
 args = parser.parse_args()
 cfg = config_from_args(args)
@@ -81,25 +84,31 @@ model_path = base_model_path(cfg)
 tokenizer = AutoTokenizer.from_pretrained(model_path)
 datasets, checked = {}, {}
 for split, path in (("train", paths.train_file), ("eval", paths.val_file)):
-    rows, examples, report = preflight(read_chat_file(path), tokenizer, ft["max_length"],
-                                       ft["overlong"])
+    rows, examples, report = preflight(
+        read_chat_file(path), tokenizer, ft["max_length"], ft["overlong"]
+    )
     if split == "train" and not rows:
         raise SystemExit(f"error: no training example fits in max_length={ft['max_length']}")
     trained = sum(e.n_trained for e in examples)
-    print(f"{split}: {len(rows)} examples ({report['dropped']} dropped, {report['truncated']} "
-          f"truncated), tokens {length_stats([len(e.input_ids) for e in examples])}, "
-          f"{trained} answer tokens trained on")
+    print(
+        f"{split}: {len(rows)} examples ({report['dropped']} dropped, {report['truncated']} "
+        f"truncated), tokens {length_stats([len(e.input_ids) for e in examples])}, "
+        f"{trained} answer tokens trained on"
+    )
     datasets[split], checked[split] = (to_dataset(rows) if rows else None), examples
 
 # Output folder: refuse to mix runs; --resume continues from the last checkpoint.
 decisive = decisive_settings(cfg, paths.train_file, mode)
 length = training_length(ft)
 with state.main_process_first():  # the main process clears (--overwrite) and sets up first
-    checkpoint, finished = prepare_output_dir(out_dir, decisive, length, args.resume,
-                                              args.overwrite and state.is_main_process)
+    checkpoint, finished = prepare_output_dir(
+        out_dir, decisive, length, args.resume, args.overwrite and state.is_main_process
+    )
 if finished:
-    print(f"{out_dir} already holds this run, trained to the end ({SUMMARY_FILE}): nothing to do."
-          " Pass --overwrite to train again.")
+    print(
+        f"{out_dir} already holds this run, trained to the end ({SUMMARY_FILE}): nothing to do."
+        " Pass --overwrite to train again."
+    )
     raise SystemExit(0)
 if state.is_main_process:
     write_text(out_dir / "config.yaml", dump_config(cfg))
@@ -112,16 +121,19 @@ train_args = sft_config(ft, out_dir, ft["bf16"], cuda, datasets["eval"] is not N
 # Model: loaded fresh and trained before anything else runs it (see load_base_for_training).
 set_seed(ft["seed"])  # the adapter's initial weights
 attn = pick_attention(ft, cuda)
-model = load_base_for_training(model_path, mode, cfg["model"]["dtype"], attn,
-                               train_args.activation_checkpointing)
+model = load_base_for_training(
+    model_path, mode, cfg["model"]["dtype"], attn, train_args.activation_checkpointing
+)
 model = get_peft_model(model, lora_config(ft, model))
 quantized = count_4bit_layers(model)
 trainable, total = model.get_nb_trainable_parameters()
-print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
-      f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
-      f"{'padding-free' if train_args.padding_free else 'padded'} batches of "
-      f"{train_args.per_device_train_batch_size} x {train_args.gradient_accumulation_steps} "
-      "accumulation steps")
+print(
+    f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}M trainable "
+    f"(r={ft['lora']['r']}, alpha={ft['lora']['alpha']}); attention {attn}, "
+    f"{'padding-free' if train_args.padding_free else 'padded'} batches of "
+    f"{train_args.per_device_train_batch_size} x {train_args.gradient_accumulation_steps} "
+    "accumulation steps"
+)
 
 Trainer = make_trainer_class()
 grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps
@@ -138,11 +150,13 @@ if mode == "qlora" and cfg["model"]["dtype"] != "bfloat16":
     adapters_to_dtype(model, "float32")  # SFTTrainer made them bf16: emulated on this hardware
 # TRL built the labels from its completion mask; cut what is overlong (`truncate`) and check
 # them against the pre-flight, record by record.
-trainer.train_dataset = cut_and_check(trainer.train_dataset, checked["train"], ft["max_length"],
-                                      "train")
+trainer.train_dataset = cut_and_check(
+    trainer.train_dataset, checked["train"], ft["max_length"], "train"
+)
 if trainer.eval_dataset is not None:
-    trainer.eval_dataset = cut_and_check(trainer.eval_dataset, checked["eval"], ft["max_length"],
-                                         "eval")
+    trainer.eval_dataset = cut_and_check(
+        trainer.eval_dataset, checked["eval"], ft["max_length"], "eval"
+    )
 print(f"logs: {out_dir / LOG_FILE}, tensorboard --logdir {tb_dir}")
 
 start = time.monotonic()
@@ -150,13 +164,22 @@ result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else
 eval_metrics = trainer.evaluate() if datasets["eval"] is not None else {}
 trainer.save_model(str(out_dir))  # the final adapter (adapter_model.safetensors) + tokenizer
 summary = {
-    "name": paths.name, "base_model": model_path, "mode": mode, "attention": attn,
-    "global_step": trainer.state.global_step, "train_loss": result.training_loss,
-    "eval_loss": eval_metrics.get("eval_loss"), "train_seconds": round(time.monotonic() - start, 1),
-    "train_examples": len(datasets["train"]), "trainable_parameters": trainable,
-    "length": length, "processes": state.num_processes,
+    "name": paths.name,
+    "base_model": model_path,
+    "mode": mode,
+    "attention": attn,
+    "global_step": trainer.state.global_step,
+    "train_loss": result.training_loss,
+    "eval_loss": eval_metrics.get("eval_loss"),
+    "train_seconds": round(time.monotonic() - start, 1),
+    "train_examples": len(datasets["train"]),
+    "trainable_parameters": trainable,
+    "length": length,
+    "processes": state.num_processes,
     "resumed_from": str(checkpoint) if checkpoint else None,
-    "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"], "quantized_layers": quantized,
+    "dtype": cfg["model"]["dtype"],
+    "bf16_autocast": ft["bf16"],
+    "quantized_layers": quantized,
     **grad_check,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }

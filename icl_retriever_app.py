@@ -29,6 +29,11 @@ cfg = config_from_args(args)
 rc = cfg["retriever"]
 
 retriever = Retriever.from_config(cfg, load_task(cfg["task"]))
-app = create_app(retriever, max_k=rc["max_k"], max_body_bytes=rc["max_body_bytes"],
-                 torch_threads=rc["torch_threads"], host=rc["host"])
+app = create_app(
+    retriever,
+    max_k=rc["max_k"],
+    max_body_bytes=rc["max_body_bytes"],
+    torch_threads=rc["torch_threads"],
+    host=rc["host"],
+)
 serve(app, rc["host"], rc["port"], threads=rc["threads"])

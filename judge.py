@@ -36,8 +36,12 @@ METHOD = "judge"
 CONTEXTS = ("gold", "retrieved", "none")
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
-parser.add_argument("--runs", nargs="+", help="runs to judge (default: this config's naive, "
-                    "ICL, RAG and fine-tuned runs that have a cache)")
+parser.add_argument(
+    "--runs",
+    nargs="+",
+    help="runs to judge (default: this config's naive, "
+    "ICL, RAG and fine-tuned runs that have a cache)",
+)
 parser.add_argument("--overwrite", action="store_true", help="discard earlier judgments")
 add_shard_args(parser)  # --shard I/N, or the SLURM array task's shard
 args = parser.parse_args()
@@ -60,16 +64,21 @@ passages = {}
 if jc["context"] != "none":
     source = jc["passages"] or cfg["retriever"]["passages"]["path"]
     if not source:
-        raise ConfigError("judge.context shows passages, but neither judge.passages nor "
-                          "retriever.passages.path names the collection (or judge.context=none).")
+        raise ConfigError(
+            "judge.context shows passages, but neither judge.passages nor "
+            "retriever.passages.path names the collection (or judge.context=none)."
+        )
     passages = {p["id"]: p for p in load_passages(resolve_path(source))}
 
 template = PromptTemplate(resolve_path(jc["prompt"]))
 judge_cfg = judge_config(cfg)
 settings = GenerationSettings.from_config(judge_cfg)
 if jc["constrained"]:  # the judgment's schema, not the task's
-    schema = task_json_schema(JUDGE_TASK, judge_cfg["generation"]["json_whitespace"],
-                              judge_cfg["generation"]["max_value_chars"])
+    schema = task_json_schema(
+        JUDGE_TASK,
+        judge_cfg["generation"]["json_whitespace"],
+        judge_cfg["generation"]["max_value_chars"],
+    )
     settings = dataclasses.replace(settings, json_schema=schema)
 backend = make_backend(judge_cfg)
 print(f"judge: {backend.model_id} ({backend.name}), context: {jc['context']}")
@@ -82,35 +91,51 @@ for run in runs:
     cache_path, manifest_path = cache_paths(cfg, name, shard, writer=True)
     if args.overwrite:
         cache_path.unlink(missing_ok=True)
-    decisive = {"method": METHOD, "judged_run": run,
-                # new answers (the run cached again) need new judgments
-                "judged_fingerprint": read_json(answer_manifest).get("fingerprint"),
-                "model": judge_cfg["model"], "backend": judge_cfg["backend"]["name"],
-                "prompt": template.text, "context": jc["context"],
-                "generation": decisive_generation(judge_cfg["generation"])}
-    prepare_manifest(manifest_path, judge_cfg, name, METHOD, backend, decisive, args.overwrite,
-                     shard)
+    decisive = {
+        "method": METHOD,
+        "judged_run": run,
+        # new answers (the run cached again) need new judgments
+        "judged_fingerprint": read_json(answer_manifest).get("fingerprint"),
+        "model": judge_cfg["model"],
+        "backend": judge_cfg["backend"]["name"],
+        "prompt": template.text,
+        "context": jc["context"],
+        "generation": decisive_generation(judge_cfg["generation"]),
+    }
+    prepare_manifest(
+        manifest_path, judge_cfg, name, METHOD, backend, decisive, args.overwrite, shard
+    )
     print(f"judging {run}: {len(todo)} answers -> {cache_path}")
 
     def build(rec: dict, run: str = run, answers: dict = answers) -> tuple[list[dict], dict]:
         row = answers[rec["id"]]
-        ids = {"gold": rec.get("passage_ids"), "retrieved": row.get("rag_passage_ids"),
-               "none": None}[jc["context"]] or []
+        ids = {
+            "gold": rec.get("passage_ids"),
+            "retrieved": row.get("rag_passage_ids"),
+            "none": None,
+        }[jc["context"]] or []
         missing = [i for i in ids if i not in passages]
         if missing:
             raise ConfigError(f"{rec['id']}: passage ids {missing} are not in the collection.")
         conversation = template.render(
-            task, rec[task.input_key], reference=reference_text(task, rec),
-            answer=answer_text(task, rec, row), passages=[passages[i] for i in ids])
+            task,
+            rec[task.input_key],
+            reference=reference_text(task, rec),
+            answer=answer_text(task, rec, row),
+            passages=[passages[i] for i in ids],
+        )
         return conversation, {"judged_run": run, "judge_context_ids": ids}
 
-    counts = cache_responses(todo, build, backend, settings, cache_path, name, METHOD,
-                             judge_cfg["backend"]["batch_size"])
+    counts = cache_responses(
+        todo, build, backend, settings, cache_path, name, METHOD, judge_cfg["backend"]["batch_size"]
+    )
     scores = [judge_score(row.get("parsed")) for _, row in read_jsonl(cache_path)]
     valid = [s for s in scores if s is not None]
     mean = f"{sum(valid) / len(valid):.2f}" if valid else "-"
-    print(f"done: {counts}; {len(valid)} valid scores (mean {mean}), "
-          f"{len(scores) - len(valid)} without a valid 1-5 score")
+    print(
+        f"done: {counts}; {len(valid)} valid scores (mean {mean}), "
+        f"{len(scores) - len(valid)} without a valid 1-5 score"
+    )
     if counts["request_errors"]:
         print(f"{counts['request_errors']} requests failed; rerun this command to retry them.")
         sys.exit(1)

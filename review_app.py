@@ -31,14 +31,26 @@ from elmtex.review import Review, check_export_dir, create_app, export_static, s
 from elmtex.reviews import ReviewStore, export_gold, predicted_items, read_all_events
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
-parser.add_argument("--runs", nargs="+", help="run names to show (default: review.runs, else "
-                    "this config's evaluated runs)")
-parser.add_argument("--export", metavar="DIR", help="write the pages as static HTML files into "
-                    "DIR instead of serving them")
-parser.add_argument("--reviewer", help="review mode under this name (default: review.reviewer; "
-                    "neither: read-only pages)")
-parser.add_argument("--export-gold", metavar="DIR", help="write the reviewed records, corrected "
-                    "by the reviews, as a dataset into DIR (DIR/<lang>/<split>.jsonl)")
+parser.add_argument(
+    "--runs",
+    nargs="+",
+    help="run names to show (default: review.runs, else this config's evaluated runs)",
+)
+parser.add_argument(
+    "--export",
+    metavar="DIR",
+    help="write the pages as static HTML files into DIR instead of serving them",
+)
+parser.add_argument(
+    "--reviewer",
+    help="review mode under this name (default: review.reviewer; neither: read-only pages)",
+)
+parser.add_argument(
+    "--export-gold",
+    metavar="DIR",
+    help="write the reviewed records, corrected "
+    "by the reviews, as a dataset into DIR (DIR/<lang>/<split>.jsonl)",
+)
 args = parser.parse_args()
 cfg = config_from_args(args)
 reviews_dir = resolve_path(cfg["review"]["reviews_dir"])
@@ -51,14 +63,24 @@ if args.export_gold:
     events = read_all_events(reviews_dir)
     reviewed = [r for r in review.runs if any(e["run"] == r for e in events)]
     if len(reviewed) != 1:
-        sys.exit(f"--export-gold takes the reviews of one run; runs with reviews here: "
-                 f"{', '.join(reviewed) or 'none'} (name one with --runs RUN).")
+        sys.exit(
+            f"--export-gold takes the reviews of one run; runs with reviews here: "
+            f"{', '.join(reviewed) or 'none'} (name one with --runs RUN)."
+        )
     run = review.run(reviewed[0])
-    prov = export_gold(review.task, review.records,
-                       predicted_items(review.task, run.rows.values()), events, run.name,
-                       cfg["data"]["split"], args.export_gold)
-    print(f"wrote {prov['counts']['records']} corrected records of {run.name} "
-          f"({', '.join(prov['reviewers'])}) to {args.export_gold}: {prov['counts']}")
+    prov = export_gold(
+        review.task,
+        review.records,
+        predicted_items(review.task, run.rows.values()),
+        events,
+        run.name,
+        cfg["data"]["split"],
+        args.export_gold,
+    )
+    print(
+        f"wrote {prov['counts']['records']} corrected records of {run.name} "
+        f"({', '.join(prov['reviewers'])}) to {args.export_gold}: {prov['counts']}"
+    )
 elif args.export:
     pages = export_static(review, args.export)
     print(f"wrote {pages} pages to {args.export} (open {args.export}/index.html in a browser)")
@@ -66,8 +88,10 @@ else:
     reviewer = args.reviewer or cfg["review"]["reviewer"]
     store = ReviewStore(reviews_dir, reviewer) if reviewer else None
     if store is not None:
-        print(f"review mode: {reviewer}, judgements go to {store.path}"
-              + (" (a torn last line was cut off)" if store.repaired else ""), flush=True)
+        print(
+            f"review mode: {reviewer}, judgements go to {store.path}"
+            + (" (a torn last line was cut off)" if store.repaired else ""),
+            flush=True,
+        )
     r = cfg["review"]
-    serve(create_app(review, store, r["allowed_hosts"], r["max_body_kb"]), r["port"],
-          r["threads"])
+    serve(create_app(review, store, r["allowed_hosts"], r["max_body_kb"]), r["port"], r["threads"])

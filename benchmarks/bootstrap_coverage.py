@@ -43,10 +43,14 @@ def classical(values: np.ndarray, rng: np.random.Generator) -> tuple[float, floa
 
 def main() -> None:
     print(benchmark_header())
-    print(f"95% percentile intervals of a mean, {args.runs} simulated runs per row, "
-          f"{args.n_boot} resamples\n")
-    print("| distribution | records | Poisson coverage | classical coverage | Poisson width "
-          "| classical width |")
+    print(
+        f"95% percentile intervals of a mean, {args.runs} simulated runs per row, "
+        f"{args.n_boot} resamples\n"
+    )
+    print(
+        "| distribution | records | Poisson coverage | classical coverage | Poisson width "
+        "| classical width |"
+    )
     print("|---|---:|---:|---:|---:|---:|")
     for name, (draw, truth) in DISTRIBUTIONS.items():
         for n in (int(s) for s in args.sizes.split(",")):
@@ -56,13 +60,18 @@ def main() -> None:
             for run in range(args.runs):
                 values = draw(rng, n)
                 ci = bootstrap_mean_ci(values, n_boot=args.n_boot, seed=run)
-                for method, (low, high) in (("poisson", (ci["low"], ci["high"])),
-                                            ("classical", classical(values, rng))):
+                for method, (low, high) in (
+                    ("poisson", (ci["low"], ci["high"])),
+                    ("classical", classical(values, rng)),
+                ):
                     hits[method] += low <= truth <= high
                     widths[method].append(high - low)
-            print(f"| {name} | {n} | {hits['poisson'] / args.runs:.3f} | "
-                  f"{hits['classical'] / args.runs:.3f} | {np.mean(widths['poisson']):.3f} | "
-                  f"{np.mean(widths['classical']):.3f} |", flush=True)
+            print(
+                f"| {name} | {n} | {hits['poisson'] / args.runs:.3f} | "
+                f"{hits['classical'] / args.runs:.3f} | {np.mean(widths['poisson']):.3f} | "
+                f"{np.mean(widths['classical']):.3f} |",
+                flush=True,
+            )
 
 
 main()

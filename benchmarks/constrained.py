@@ -29,38 +29,62 @@ parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
 parser.add_argument("--limit", type=int, default=8, help="records per language (en, de)")
 parser.add_argument("--batch-size", type=int, default=8)
 parser.add_argument("--max-new-tokens", type=int, default=512)
-parser.add_argument("--json-whitespace", default="spaced,compact",
-                    help="the constrained runs' guards, comma-separated (one run each)")
+parser.add_argument(
+    "--json-whitespace",
+    default="spaced,compact",
+    help="the constrained runs' guards, comma-separated (one run each)",
+)
 parser.add_argument("--out", help="folder for caches and results (default: a temp folder)")
-parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="further config overrides for both runs")
+parser.add_argument(
+    "--set",
+    action="append",
+    default=[],
+    metavar="KEY=VALUE",
+    help="further config overrides for both runs",
+)
 args = parser.parse_args()
 
 out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bench-constrained-"))
 common = [
-    "--set", f"model.name_or_path={args.model}",
-    "--set", f"data.limit={args.limit}",
-    "--set", f"backend.batch_size={args.batch_size}",
-    "--set", f"generation.max_new_tokens={args.max_new_tokens}",
-    "--set", f"run.cache_dir={out / 'cache'}",
-    "--set", f"run.results_dir={out / 'results'}",
+    "--set",
+    f"model.name_or_path={args.model}",
+    "--set",
+    f"data.limit={args.limit}",
+    "--set",
+    f"backend.batch_size={args.batch_size}",
+    "--set",
+    f"generation.max_new_tokens={args.max_new_tokens}",
+    "--set",
+    f"run.cache_dir={out / 'cache'}",
+    "--set",
+    f"run.results_dir={out / 'results'}",
 ]
 for s in args.set:
     common += ["--set", s]
 VARIANTS = {"unconstrained": ["--set", "generation.constrained=false"]}
 for ws in args.json_whitespace.split(","):
-    VARIANTS[f"constrained, {ws}"] = ["--set", "generation.constrained=true",
-                                      "--set", f"generation.json_whitespace={ws}"]
+    VARIANTS[f"constrained, {ws}"] = [
+        "--set",
+        "generation.constrained=true",
+        "--set",
+        f"generation.json_whitespace={ws}",
+    ]
 env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def run(script: str, *extra: str) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, str(ROOT / script), *common, *extra], cwd=ROOT,
-                          env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / script), *common, *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
-        sys.exit(f"{script} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                 f"{proc.stderr[-3000:]}")
+        sys.exit(
+            f"{script} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return time.perf_counter() - t0
 
 
@@ -68,8 +92,9 @@ runs = {v: "bench-" + v.replace(", ", "-") for v in VARIANTS}
 wall = {}
 for variant, extra in VARIANTS.items():
     print(f"caching {runs[variant]} ...", file=sys.stderr)
-    wall[variant] = run("cache_results_naive.py", *extra, "--set", f"run.name={runs[variant]}",
-                        "--overwrite")
+    wall[variant] = run(
+        "cache_results_naive.py", *extra, "--set", f"run.name={runs[variant]}", "--overwrite"
+    )
 print("evaluating ...", file=sys.stderr)
 run("evaluate.py", "--set", "evaluate.bertscore.enabled=false", "--runs", *runs.values())
 
@@ -79,14 +104,20 @@ def timing(name: str) -> dict:
     # Every row carries the latency of the batch it came in: sum it once per batch.
     gen_s = sum(r["latency_s"] / r["batch_size"] for r in rows)
     tokens = sum(r["completion_tokens"] or 0 for r in rows)
-    return {"n": len(rows), "gen_s": gen_s, "rec_s": len(rows) / gen_s, "tok_s": tokens / gen_s,
-            "mean_tokens": tokens / len(rows),
-            "cut": sum(r["finish_reason"] == "length" for r in rows),
-            "closed": sum(r["finish_reason"] == "budget" for r in rows)}
+    return {
+        "n": len(rows),
+        "gen_s": gen_s,
+        "rec_s": len(rows) / gen_s,
+        "tok_s": tokens / gen_s,
+        "mean_tokens": tokens / len(rows),
+        "cut": sum(r["finish_reason"] == "length" for r in rows),
+        "closed": sum(r["finish_reason"] == "budget" for r in rows),
+    }
 
 
-metrics = {v: json.loads((out / "results" / runs[v] / "metrics.json").read_text())
-           for v in VARIANTS}
+metrics = {
+    v: json.loads((out / "results" / runs[v] / "metrics.json").read_text()) for v in VARIANTS
+}
 times = {v: timing(runs[v]) for v in VARIANTS}
 
 
@@ -99,9 +130,11 @@ def num(x: float | None) -> str:
 
 
 n = times["unconstrained"]["n"]
-print(f"\nmodel {args.model}, demo test split: {args.limit} records per language ({n} in all), "
-      f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, greedy; "
-      f"{os.cpu_count()} CPU threads; caches and results in {out}\n")
+print(
+    f"\nmodel {args.model}, demo test split: {args.limit} records per language ({n} in all), "
+    f"batch {args.batch_size}, max_new_tokens {args.max_new_tokens}, greedy; "
+    f"{os.cpu_count()} CPU threads; caches and results in {out}\n"
+)
 print(benchmark_header())
 print("| | " + " | ".join(VARIANTS) + " |")
 print("|---|" + "---:|" * len(VARIANTS))
@@ -112,8 +145,10 @@ lines = [
     ("closed early by the token budget", lambda v: str(times[v]["closed"])),
     ("entity F1, micro", lambda v: num(metrics[v]["overall"]["entity_micro"]["f1"])),
     ("entity F1, macro", lambda v: num(metrics[v]["headline"]["entity_macro_f1"]["value"])),
-    ("items unsupported by the report",
-     lambda v: pct(metrics[v]["headline"]["ungrounded"]["value"])),
+    (
+        "items unsupported by the report",
+        lambda v: pct(metrics[v]["headline"]["ungrounded"]["value"]),
+    ),
     ("records/s (generation)", lambda v: f"{times[v]['rec_s']:.3f}"),
     ("generated tokens/s", lambda v: f"{times[v]['tok_s']:.1f}"),
     ("tokens per answer", lambda v: f"{times[v]['mean_tokens']:.0f}"),

@@ -44,8 +44,11 @@ ENGINES = {  # name: (environment, how, precision of its matmuls)
     "vllm-served-no-prefix-cache": ("vllm", "served", "float32"),
     "llamacpp-served": ("llamacpp", "llamacpp", "int8"),  # Q4_K/Q5_0/Q6_K/Q8_0 dot products
 }
-PYTHONS = {"main": ROOT / ".venv/bin/python", "vllm": ROOT / ".venv-vllm/bin/python",
-           "llamacpp": ROOT / ".venv-llamacpp/bin/python"}
+PYTHONS = {
+    "main": ROOT / ".venv/bin/python",
+    "vllm": ROOT / ".venv-vllm/bin/python",
+    "llamacpp": ROOT / ".venv-llamacpp/bin/python",
+}
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
@@ -56,8 +59,9 @@ parser.add_argument("--concurrency", type=int, default=16, help="served: request
 parser.add_argument("--engines", default=",".join(ENGINES))
 parser.add_argument("--workloads", default="naive,icl")
 parser.add_argument("--workdir", help="prompts, answers and logs (default: a temp folder)")
-parser.add_argument("--one", nargs=3, metavar=("ENGINE", "PROMPTS", "OUT"),
-                    help=argparse.SUPPRESS)  # internal: one in-process engine
+parser.add_argument(
+    "--one", nargs=3, metavar=("ENGINE", "PROMPTS", "OUT"), help=argparse.SUPPRESS
+)  # internal: one in-process engine
 parser.add_argument("--write-prompts", help=argparse.SUPPRESS)  # internal: with the retriever
 args = parser.parse_args()
 
@@ -105,27 +109,35 @@ def run_in_process(engine: str, prompts_path: Path, out_path: Path) -> None:
     else:
         from elmtex.backends import VLLMBackend
 
-        backend = VLLMBackend(path, "float32", 1234, max_model_len=8192,
-                              prefix_caching="no-prefix-cache" not in engine,
-                              enforce_eager=engine.endswith("-eager"))
+        backend = VLLMBackend(
+            path,
+            "float32",
+            1234,
+            max_model_len=8192,
+            prefix_caching="no-prefix-cache" not in engine,
+            enforce_eager=engine.endswith("-eager"),
+        )
         batch = 10**6  # vLLM schedules the whole workload itself
     result = {"load_s": time.perf_counter() - t_start}
     for workload, convs in json.loads(prompts_path.read_text()).items():
         t0 = time.perf_counter()
         gens = []
         for i in range(0, len(convs), batch):
-            gens += backend.generate(convs[i:i + batch], settings())
+            gens += backend.generate(convs[i : i + batch], settings())
         result[workload] = summary(gens, time.perf_counter() - t0)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out_path.write_text(json.dumps(result))
 
 
 def summary(gens: list, seconds: float) -> dict:
-    return {"seconds": seconds, "records": len(gens),
-            "prompt_tokens": sum(g.prompt_tokens or 0 for g in gens),
-            "completion_tokens": sum(g.completion_tokens or 0 for g in gens),
-            "errors": sum(g.finish_reason == "error" for g in gens),
-            "texts": [g.text for g in gens]}
+    return {
+        "seconds": seconds,
+        "records": len(gens),
+        "prompt_tokens": sum(g.prompt_tokens or 0 for g in gens),
+        "completion_tokens": sum(g.completion_tokens or 0 for g in gens),
+        "errors": sum(g.finish_reason == "error" for g in gens),
+        "texts": [g.text for g in gens],
+    }
 
 
 def tree_rss_mb(pid: int) -> float:
@@ -135,8 +147,12 @@ def tree_rss_mb(pid: int) -> float:
         p = todo.pop()
         try:
             status = Path(f"/proc/{p}/status").read_text()
-            total += next(int(line.split()[1]) for line in status.splitlines()
-                          if line.startswith("VmHWM")) / 1024
+            total += (
+                next(
+                    int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+                )
+                / 1024
+            )
             for task in Path(f"/proc/{p}/task").iterdir():
                 children = (task / "children").read_text().split()
                 todo += [int(c) for c in children]
@@ -160,21 +176,43 @@ def run_served(engine: str, prompts_path: Path, workdir: Path) -> dict:
     _, how, _ = ENGINES[engine]
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if how == "served":
-        cmd = ["bash", str(ROOT / "scripts/run_llm.sh"), "--set", "model.dtype=float32",
-               "--set", "backend.vllm.max_model_len=8192",
-               "--set", f"backend.vllm.prefix_caching={'no-prefix-cache' not in engine}",
-               args.model]
+        cmd = [
+            "bash",
+            str(ROOT / "scripts/run_llm.sh"),
+            "--set",
+            "model.dtype=float32",
+            "--set",
+            "backend.vllm.max_model_len=8192",
+            "--set",
+            f"backend.vllm.prefix_caching={'no-prefix-cache' not in engine}",
+            args.model,
+        ]
         env.update(PORT=str(port), VLLM_PYTHON=str(PYTHONS["vllm"]))
         served_name = args.model
     else:
         gguf = llamacpp_gguf(workdir)
-        cmd = [str(PYTHONS["llamacpp"]), "-m", "llama_cpp.server", "--model", str(gguf),
-               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "16384",
-               "--n_threads", str(os.cpu_count()), "--model_alias", args.model]
+        cmd = [
+            str(PYTHONS["llamacpp"]),
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "16384",
+            "--n_threads",
+            str(os.cpu_count()),
+            "--model_alias",
+            args.model,
+        ]
         served_name = args.model
     log = (workdir / f"{engine}.server.log").open("w")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}/v1"
     start = time.perf_counter()
     try:
@@ -188,8 +226,9 @@ def run_served(engine: str, prompts_path: Path, workdir: Path) -> dict:
                 pass
             time.sleep(2)
         result: dict = {"startup_s": time.perf_counter() - start}
-        client = OpenAIBackend(url, served_name, concurrency=args.concurrency, timeout_s=3600,
-                               max_retries=0)
+        client = OpenAIBackend(
+            url, served_name, concurrency=args.concurrency, timeout_s=3600, max_retries=0
+        )
         for workload, convs in json.loads(prompts_path.read_text()).items():
             t0 = time.perf_counter()
             gens = client.generate(convs, settings())
@@ -222,8 +261,11 @@ def matmul_rates() -> dict[str, float]:
     import torch
 
     n, rates = 2048, {}
-    for name, dtype in (("float32", torch.float32), ("bfloat16", torch.bfloat16),
-                        ("int8", torch.int8)):
+    for name, dtype in (
+        ("float32", torch.float32),
+        ("bfloat16", torch.bfloat16),
+        ("int8", torch.int8),
+    ):
         if dtype == torch.int8:
             a = torch.randint(-64, 64, (n, n), dtype=dtype)
             b = torch.randint(-64, 64, (n, n), dtype=dtype)
@@ -266,20 +308,43 @@ workdir = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="
 workdir.mkdir(parents=True, exist_ok=True)
 engines = [e for e in args.engines.split(",") if e]
 unknown = [e for e in engines if e not in ENGINES]
-missing = sorted({str(PYTHONS[ENGINES[e][0]]) for e in engines if e in ENGINES
-                  and not PYTHONS[ENGINES[e][0]].exists()})
+missing = sorted(
+    {
+        str(PYTHONS[ENGINES[e][0]])
+        for e in engines
+        if e in ENGINES and not PYTHONS[ENGINES[e][0]].exists()
+    }
+)
 if unknown or missing:
-    sys.exit(f"unknown engines {unknown} (choose from {', '.join(ENGINES)})" if unknown else
-             f"missing environments: {missing} (see this script's docstring)")
+    sys.exit(
+        f"unknown engines {unknown} (choose from {', '.join(ENGINES)})"
+        if unknown
+        else f"missing environments: {missing} (see this script's docstring)"
+    )
 print(benchmark_header())
 prompts_path = workdir / "prompts.json"
 if not prompts_path.exists():
-    print("rendering the prompts (the retriever service starts for the ICL ones) ...",
-          file=sys.stderr, flush=True)
-    subprocess.run([str(PYTHONS["main"]), str(ROOT / "scripts/with_retriever.py"), "--",
-                    str(PYTHONS["main"]), __file__, "--records", str(args.records),
-                    "--write-prompts", str(prompts_path)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    print(
+        "rendering the prompts (the retriever service starts for the ICL ones) ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    subprocess.run(
+        [
+            str(PYTHONS["main"]),
+            str(ROOT / "scripts/with_retriever.py"),
+            "--",
+            str(PYTHONS["main"]),
+            __file__,
+            "--records",
+            str(args.records),
+            "--write-prompts",
+            str(prompts_path),
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 workloads = [w for w in args.workloads.split(",") if w]
 prompts = json.loads(prompts_path.read_text())
 (workdir / "selected.json").write_text(json.dumps({w: prompts[w] for w in workloads}))
@@ -293,33 +358,55 @@ for engine in engines:
     env_name, how, _ = ENGINES[engine]
     if how in ("transformers", "vllm"):
         out = workdir / f"{engine}.json"
-        subprocess.run([str(PYTHONS[env_name]), __file__, "--one", engine, str(selected), str(out),
-                        "--model", args.model, "--max-new-tokens", str(args.max_new_tokens),
-                        "--batch-size", str(args.batch_size)], cwd=ROOT, check=True,
-                       stdout=(workdir / f"{engine}.log").open("w"), stderr=subprocess.STDOUT)
+        subprocess.run(
+            [
+                str(PYTHONS[env_name]),
+                __file__,
+                "--one",
+                engine,
+                str(selected),
+                str(out),
+                "--model",
+                args.model,
+                "--max-new-tokens",
+                str(args.max_new_tokens),
+                "--batch-size",
+                str(args.batch_size),
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=(workdir / f"{engine}.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
         results[engine] = json.loads(out.read_text())
     else:
         results[engine] = run_served(engine, selected, workdir)
     (workdir / "results.json").write_text(json.dumps(results))
 
-print(f"\nmodel {args.model}, {args.records} demo test reports per workload, greedy, "
-      f"max_new_tokens {args.max_new_tokens}; transformers batches of {args.batch_size}, "
-      f"served engines {args.concurrency} requests in flight. Matmul rate here (2048x2048): "
-      + ", ".join(f"{k} {v:.0f} G{'OP' if k == 'int8' else 'FLOP'}/s" for k, v in rates.items())
-      + f". Share = 2 x {params / 1e6:.0f}M matmul weights x (prompt + generated tokens) / s, "
-      "over that rate for the engine's precision.\n")
-print("| engine | workload | records/s | prompt tok/s | generated tok/s | seconds | "
-      "peak RSS MB | share of matmul peak |")
+print(
+    f"\nmodel {args.model}, {args.records} demo test reports per workload, greedy, "
+    f"max_new_tokens {args.max_new_tokens}; transformers batches of {args.batch_size}, "
+    f"served engines {args.concurrency} requests in flight. Matmul rate here (2048x2048): "
+    + ", ".join(f"{k} {v:.0f} G{'OP' if k == 'int8' else 'FLOP'}/s" for k, v in rates.items())
+    + f". Share = 2 x {params / 1e6:.0f}M matmul weights x (prompt + generated tokens) / s, "
+    "over that rate for the engine's precision.\n"
+)
+print(
+    "| engine | workload | records/s | prompt tok/s | generated tok/s | seconds | "
+    "peak RSS MB | share of matmul peak |"
+)
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for engine, res in results.items():
     for w in workloads:
         r = res[w]
         s = r["seconds"]
         done = 2 * params * (r["prompt_tokens"] + r["completion_tokens"]) / s / 1e9
-        print(f"| {engine} | {w} | {r['records'] / s:.3f} | {r['prompt_tokens'] / s:.0f} | "
-              f"{r['completion_tokens'] / s:.1f} | {s:.0f} | {res['peak_rss_mb']:.0f} | "
-              f"{done / rates[ENGINES[engine][2]]:.1%} |" + (" errors: " + str(r["errors"])
-                                                           if r["errors"] else ""))
+        print(
+            f"| {engine} | {w} | {r['records'] / s:.3f} | {r['prompt_tokens'] / s:.0f} | "
+            f"{r['completion_tokens'] / s:.1f} | {s:.0f} | {res['peak_rss_mb']:.0f} | "
+            f"{done / rates[ENGINES[engine][2]]:.1%} |"
+            + (" errors: " + str(r["errors"]) if r["errors"] else "")
+        )
 
 # Agreement of each engine's greedy answers with transformers float32's (same prompts).
 if "hf-float32" in results:
@@ -329,16 +416,19 @@ if "hf-float32" in results:
     from elmtex.local_models import resolve_model_path
 
     tok = AutoTokenizer.from_pretrained(resolve_model_path(args.model))
-    print("\n| engine | workload | answers identical to transformers float32 | mean shared "
-          "prefix |")
+    print(
+        "\n| engine | workload | answers identical to transformers float32 | mean shared prefix |"
+    )
     print("|---|---|---:|---:|")
     for engine, res in results.items():
         if engine == "hf-float32":
             continue
         for w in workloads:
             a = token_agreement(tok, res[w]["texts"], results["hf-float32"][w]["texts"])
-            print(f"| {engine} | {w} | {a['identical']}/{a['answers']} | "
-                  f"{a['mean_prefix_share']:.1%} |")
+            print(
+                f"| {engine} | {w} | {a['identical']}/{a['answers']} | "
+                f"{a['mean_prefix_share']:.1%} |"
+            )
 for engine, res in results.items():
     if "startup_s" in res:
         print(f"{engine}: the server took {res['startup_s']:.0f} s to answer its first request")

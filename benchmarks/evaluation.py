@@ -32,8 +32,11 @@ from elmtex.task import load_task
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--records", type=int, default=1000)
-parser.add_argument("--memory-sizes", default="250,500,1000,2000",
-                    help="record counts whose whole scoring runs in a fresh process for peak RSS")
+parser.add_argument(
+    "--memory-sizes",
+    default="250,500,1000,2000",
+    help="record counts whose whole scoring runs in a fresh process for peak RSS",
+)
 parser.add_argument("--n-boot", type=int, default=1000)
 parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one memory run
 args = parser.parse_args()
@@ -73,6 +76,7 @@ def pairs(n: int):
         for rid, rec in gold.items():
             parsed = None if rng.random() < 0.03 else damage(rec["summary"], rng)
             yield {"id": rid, "parsed": parsed, "finish_reason": "stop"}
+
     return gold, rows
 
 
@@ -103,12 +107,21 @@ if args.one:
     bert = FieldBertScorer("all-minilm-l6-v2")
     start = time.perf_counter()
     whole_scoring(gold, rows, bert)
-    print(json.dumps({"seconds": time.perf_counter() - start,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - start,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
     sys.exit(0)
 
-print(f"{args.records} synthetic gold/prediction pairs x {len(task.field_names)} fields, "
-      f"{os.cpu_count()} CPUs, bootstrap {args.n_boot} resamples", flush=True)
+print(
+    f"{args.records} synthetic gold/prediction pairs x {len(task.field_names)} fields, "
+    f"{os.cpu_count()} CPUs, bootstrap {args.n_boot} resamples",
+    flush=True,
+)
 gold, rows = pairs(args.records)
 texts = text_pairs(gold, rows)
 timings = {}
@@ -124,7 +137,7 @@ bert = FieldBertScorer("all-minilm-l6-v2")
 load = time.perf_counter() - t
 t = time.perf_counter()
 for i in range(0, len(texts), 4096):  # in chunks, as the scoring does
-    chunk = texts[i:i + 4096]
+    chunk = texts[i : i + 4096]
     bert.score_pairs([p for _, p, _ in chunk], [g for _, _, g in chunk])
 timings["BERTScore F1 (MiniLM L6, CPU)"] = time.perf_counter() - t
 timings["  (BERTScore model load, once)"] = load
@@ -160,7 +173,11 @@ if sizes:
     print("\n| records | whole scoring s | peak RSS MB |")
     print("|---:|---:|---:|")
     for n in sizes:
-        proc = subprocess.run([sys.executable, __file__, "--one", str(n), "--n-boot",
-                               str(args.n_boot)], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(n), "--n-boot", str(args.n_boot)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"| {n} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} |", flush=True)

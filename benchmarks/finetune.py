@@ -49,27 +49,50 @@ parser.add_argument("--r", type=int, default=8, help="LoRA rank (all linear laye
 parser.add_argument("--dropout", type=float, default=0.05, help="LoRA dropout (the study's)")
 parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 parser.add_argument("--gpu", action="store_true", help="QLoRA vs bf16 LoRA on a CUDA GPU")
-parser.add_argument("--arch", default="llama-1b", choices=["llama-1b", "llama-8b"],
-                    help="--gpu: size of the random-init Llama (Llama 3.2 1B or 3.1 8B shape)")
+parser.add_argument(
+    "--arch",
+    default="llama-1b",
+    choices=["llama-1b", "llama-8b"],
+    help="--gpu: size of the random-init Llama (Llama 3.2 1B or 3.1 8B shape)",
+)
 parser.add_argument("--seq-len", type=int, default=1024, help="--gpu: tokens per record")
 parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one configuration
 args = parser.parse_args()
 
 GPU_MODES = ("lora_bf16", "qlora_nf4")
 ARCH = {  # Llama 3.2 1B and Llama 3.1 8B shapes
-    "llama-1b": dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
-                     num_attention_heads=32, num_key_value_heads=8),
-    "llama-8b": dict(hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
-                     num_attention_heads=32, num_key_value_heads=8),
+    "llama-1b": dict(
+        hidden_size=2048,
+        intermediate_size=8192,
+        num_hidden_layers=16,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+    ),
+    "llama-8b": dict(
+        hidden_size=4096,
+        intermediate_size=14336,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+    ),
 }
 
 
 def ft_settings(padding_free: bool, attn: str) -> dict:
     ft = load_config()["finetune"]
-    ft.update(batch_size=args.batch_size, gradient_accumulation_steps=1,
-              max_steps=args.steps + 1, padding_free=padding_free, attn_implementation=attn,
-              save_steps=10_000, eval_steps=0, logging_steps=1, warmup=0.0, bf16=True,
-              gradient_checkpointing=False)
+    ft.update(
+        batch_size=args.batch_size,
+        gradient_accumulation_steps=1,
+        max_steps=args.steps + 1,
+        padding_free=padding_free,
+        attn_implementation=attn,
+        save_steps=10_000,
+        eval_steps=0,
+        logging_steps=1,
+        warmup=0.0,
+        bf16=True,
+        gradient_checkpointing=False,
+    )
     ft["lora"].update(r=args.r, alpha=2 * args.r, dropout=args.dropout, top_layers=None)
     return ft
 
@@ -116,8 +139,12 @@ def random_llama(tmp: Path):
     torch.manual_seed(0)
     AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16).save_pretrained(tmp)
     vocab = {"<pad>": 0, "<unk>": 1}
-    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer(WordLevel(vocab, unk_token="<unk>")),
-                                   pad_token="<pad>", unk_token="<unk>", eos_token="<pad>")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(WordLevel(vocab, unk_token="<unk>")),
+        pad_token="<pad>",
+        unk_token="<unk>",
+        eos_token="<pad>",
+    )
 
 
 def run_one(mode: str) -> dict:
@@ -149,8 +176,7 @@ def run_one(mode: str) -> dict:
         path = resolve_model_path(args.model)
         tokenizer = AutoTokenizer.from_pretrained(path)
         examples = cpu_examples(tokenizer)
-        attn = {"padded": "sdpa", "padding_free": "sdpa_varlen",
-                "padding_free_sdpa": "sdpa"}[mode]
+        attn = {"padded": "sdpa", "padding_free": "sdpa_varlen", "padding_free_sdpa": "sdpa"}[mode]
         ft = ft_settings(padding_free=mode != "padded", attn=attn)
         train_mode = "lora"
     attn = pick_attention(ft, cuda)
@@ -173,20 +199,31 @@ def run_one(mode: str) -> dict:
     config = sft_config(ft, tmp / "out", True, cuda, False)
     config.train_sampling_strategy = "sequential"  # every mode sees the same batches
     config.report_to = []
-    trainer = make_trainer_class()(model=model, args=config, train_dataset=to_dataset(examples),
-                                   processing_class=tokenizer, callbacks=[StepTimer()])
+    trainer = make_trainer_class()(
+        model=model,
+        args=config,
+        train_dataset=to_dataset(examples),
+        processing_class=tokenizer,
+        callbacks=[StepTimer()],
+    )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     trainer.train()
     b = args.batch_size
-    batches = [examples[i:i + b] for i in range(0, len(examples), b)][1:]  # the timed ones
+    batches = [examples[i : i + b] for i in range(0, len(examples), b)][1:]  # the timed ones
     real = sum(len(e.input_ids) for batch in batches for e in batch)
     padded = sum(b * max(len(e.input_ids) for e in batch) for batch in batches)
     secs = sum(times[1:])
-    row = {"mode": mode, "attention": attn, "steps": len(times) - 1, "real_tokens": real,
-           "padded_tokens": padded if mode == "padded" else real, "seconds": secs,
-           "tok_s": real / secs, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-           / 1024}
+    row = {
+        "mode": mode,
+        "attention": attn,
+        "steps": len(times) - 1,
+        "real_tokens": real,
+        "padded_tokens": padded if mode == "padded" else real,
+        "seconds": secs,
+        "tok_s": real / secs,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
     if cuda:
         row["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
         row["gpu"] = torch.cuda.get_device_name()
@@ -201,10 +238,26 @@ modes = list(GPU_MODES) if args.gpu else args.modes.split(",")
 print(benchmark_header())
 rows = []
 for mode in modes:
-    cmd = [sys.executable, __file__, "--one", mode, "--model", args.model,
-           "--batch-size", str(args.batch_size), "--steps", str(args.steps), "--r", str(args.r),
-           "--dropout", str(args.dropout),
-           "--arch", args.arch, "--seq-len", str(args.seq_len)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        mode,
+        "--model",
+        args.model,
+        "--batch-size",
+        str(args.batch_size),
+        "--steps",
+        str(args.steps),
+        "--r",
+        str(args.r),
+        "--dropout",
+        str(args.dropout),
+        "--arch",
+        args.arch,
+        "--seq-len",
+        str(args.seq_len),
+    ]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     print(f"running {mode} ...", file=sys.stderr, flush=True)
@@ -213,22 +266,28 @@ for mode in modes:
     if proc.returncode != 0 or line is None:
         print(f"{mode} failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
         continue
-    rows.append(json.loads(line[len("RESULT "):]))
+    rows.append(json.loads(line[len("RESULT ") :]))
 
 import torch  # noqa: E402  (for the header only)
 
 where = rows[0].get("gpu", f"{torch.get_num_threads()} CPU threads") if rows else "?"
 what = f"random-init {args.arch}, {args.seq_len}-token records" if args.gpu else args.model
-print(f"\nmodel {what} (bf16), LoRA r={args.r} dropout {args.dropout} on all linear layers, "
-      f"batch {args.batch_size}, "
-      f"{args.steps} timed steps after 1 warm-up, {where}\n")
+print(
+    f"\nmodel {what} (bf16), LoRA r={args.r} dropout {args.dropout} on all linear layers, "
+    f"batch {args.batch_size}, "
+    f"{args.steps} timed steps after 1 warm-up, {where}\n"
+)
 base = rows[0]["tok_s"] if rows else 1.0
 gpu_col = " peak GPU MB |" if args.gpu else ""
-print(f"| mode | attention | real tokens | tokens computed | s/step | real tok/s | speed-up "
-      f"| peak RSS MB |{gpu_col}")
+print(
+    f"| mode | attention | real tokens | tokens computed | s/step | real tok/s | speed-up "
+    f"| peak RSS MB |{gpu_col}"
+)
 print("|---|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.gpu else ""))
 for r in rows:
     gpu_val = f" {r['peak_gpu_mb']:.0f} |" if args.gpu else ""
-    print(f"| {r['mode']} | {r['attention']} | {r['real_tokens']} | {r['padded_tokens']} | "
-          f"{r['seconds'] / max(r['steps'], 1):.1f} | {r['tok_s']:.0f} | "
-          f"{r['tok_s'] / base:.2f}x | {r['peak_rss_mb']:.0f} |{gpu_val}")
+    print(
+        f"| {r['mode']} | {r['attention']} | {r['real_tokens']} | {r['padded_tokens']} | "
+        f"{r['seconds'] / max(r['steps'], 1):.1f} | {r['tok_s']:.0f} | "
+        f"{r['tok_s'] / base:.2f}x | {r['peak_rss_mb']:.0f} |{gpu_val}"
+    )

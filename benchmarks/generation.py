@@ -56,18 +56,33 @@ def run_one(mode: str) -> dict:
         for conv in convs:
             ids = tok(backend.render(conv), return_tensors="pt", add_special_tokens=False)
             with torch.inference_mode():
-                out = model.generate(**ids, max_new_tokens=args.max_new_tokens, do_sample=False,
-                                     temperature=None, top_p=None, top_k=None,
-                                     pad_token_id=tok.pad_token_id)
+                out = model.generate(
+                    **ids,
+                    max_new_tokens=args.max_new_tokens,
+                    do_sample=False,
+                    temperature=None,
+                    top_p=None,
+                    top_k=None,
+                    pad_token_id=tok.pad_token_id,
+                )
             tokens += out.shape[1] - ids["input_ids"].shape[1]
     else:
         bs = int(mode)
         for i in range(0, len(convs), bs):
-            tokens += sum(g.completion_tokens for g in backend.generate(convs[i:i + bs], settings))
+            tokens += sum(
+                g.completion_tokens for g in backend.generate(convs[i : i + bs], settings)
+            )
     secs = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"mode": mode, "records": len(convs), "seconds": secs, "tokens": tokens,
-            "rec_s": len(convs) / secs, "tok_s": tokens / secs, "peak_rss_mb": rss_mb}
+    return {
+        "mode": mode,
+        "records": len(convs),
+        "seconds": secs,
+        "tokens": tokens,
+        "rec_s": len(convs) / secs,
+        "tok_s": tokens / secs,
+        "peak_rss_mb": rss_mb,
+    }
 
 
 if args.one:
@@ -76,19 +91,35 @@ if args.one:
 
 rows = []
 for mode in ["sequential", *args.batch_sizes.split(",")]:
-    cmd = [sys.executable, __file__, "--one", mode, "--model", args.model, "--dtype", args.dtype,
-           "--records", str(args.records), "--max-new-tokens", str(args.max_new_tokens)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--one",
+        mode,
+        "--model",
+        args.model,
+        "--dtype",
+        args.dtype,
+        "--records",
+        str(args.records),
+        "--max-new-tokens",
+        str(args.max_new_tokens),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     print(f"  {mode}: {rows[-1]['seconds']:.1f} s", file=sys.stderr)
 
 base = rows[0]["tok_s"]
-print(f"\nmodel {args.model} ({args.dtype}), {args.records} demo records, "
-      f"max_new_tokens {args.max_new_tokens}, {os.cpu_count()} CPU threads\n")
+print(
+    f"\nmodel {args.model} ({args.dtype}), {args.records} demo records, "
+    f"max_new_tokens {args.max_new_tokens}, {os.cpu_count()} CPU threads\n"
+)
 print(benchmark_header())
 print("| mode | records/s | generated tok/s | speed-up | peak RSS MB |")
 print("|---|---:|---:|---:|---:|")
 for r in rows:
     label = "sequential model.generate" if r["mode"] == "sequential" else f"batch {r['mode']}"
-    print(f"| {label} | {r['rec_s']:.3f} | {r['tok_s']:.1f} | {r['tok_s'] / base:.1f}x | "
-          f"{r['peak_rss_mb']:.0f} |")
+    print(
+        f"| {label} | {r['rec_s']:.3f} | {r['tok_s']:.1f} | {r['tok_s'] / base:.1f}x | "
+        f"{r['peak_rss_mb']:.0f} |"
+    )

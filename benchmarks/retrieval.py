@@ -45,17 +45,28 @@ parser.add_argument("--records", type=int, default=60000, help="indexed records 
 parser.add_argument("--clients", type=int, default=16, help="concurrent client threads")
 parser.add_argument("--requests", type=int, default=1000, help="requests in total, all clients")
 parser.add_argument("--index-types", default="flat,ivf")
-parser.add_argument("--dtype", default="bfloat16",
-                    help="embedding dtype of the benchmarked index and service (the config "
-                         "default is float32: about half as fast on this CPU)")
-parser.add_argument("--max-seq-length", type=int, default=128,
-                    help="tokens embedded per text for the benchmarked index (default config: "
-                         "512): 60,000 reports at 512 tokens take over an hour on 2 busy cores, "
-                         "and the search cost does not depend on it")
+parser.add_argument(
+    "--dtype",
+    default="bfloat16",
+    help="embedding dtype of the benchmarked index and service (the config "
+    "default is float32: about half as fast on this CPU)",
+)
+parser.add_argument(
+    "--max-seq-length",
+    type=int,
+    default=128,
+    help="tokens embedded per text for the benchmarked index (default config: "
+    "512): 60,000 reports at 512 tokens take over an hour on 2 busy cores, "
+    "and the search cost does not depend on it",
+)
 parser.add_argument("--sample", type=int, default=256, help="texts for the throughput rows")
-parser.add_argument("--threads", type=int, default=None,
-                    help="waitress threads (default: --clients, so requests wait at the "
-                         "model, where the service measures the wait, not in waitress's queue)")
+parser.add_argument(
+    "--threads",
+    type=int,
+    default=None,
+    help="waitress threads (default: --clients, so requests wait at the "
+    "model, where the service measures the wait, not in waitress's queue)",
+)
 parser.add_argument("--workdir", default="data/cache/bench-retriever")
 args = parser.parse_args()
 threads = args.threads or args.clients
@@ -69,8 +80,10 @@ def make_data() -> tuple[Path, list[str]]:
     data = workdir / "data"
     path = data / LANG / "train.jsonl"
     if not path.exists() or sum(1 for _ in path.open()) != args.records:
-        recs = [generate_record(LANG, "train", i)
-                for i in tqdm(range(args.records), desc="generating records")]
+        recs = [
+            generate_record(LANG, "train", i)
+            for i in tqdm(range(args.records), desc="generating records")
+        ]
         write_jsonl(path, recs)
     queries = [generate_record(LANG, "test", i)["report"] for i in range(200)]
     return data, queries
@@ -88,10 +101,17 @@ def embedding_rows(texts: list[str]) -> list[str]:
     rows = []
     default = load_config()["retriever"]
     all_threads = torch.get_num_threads()
-    for dtype, length in [("float32", default["max_seq_length"]),
-                          (args.dtype, args.max_seq_length)]:
-        emb = Embedder(default["embedding_model"], "cpu", default["batch_size"], dtype=dtype,
-                       max_seq_length=length)
+    for dtype, length in [
+        ("float32", default["max_seq_length"]),
+        (args.dtype, args.max_seq_length),
+    ]:
+        emb = Embedder(
+            default["embedding_model"],
+            "cpu",
+            default["batch_size"],
+            dtype=dtype,
+            max_seq_length=length,
+        )
         torch.set_num_threads(all_threads)
         emb.embed_passages(texts[:8], progress=False)  # warm-up
         t0 = time.perf_counter()
@@ -114,10 +134,16 @@ def start_service(data: Path, index_type: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    sets = [f"data.dir={data}", f"data.langs=[{LANG}]", f"retriever.port={port}",
-            f"retriever.index_dir={workdir / 'index'}", f"retriever.index.type={index_type}",
-            f"retriever.dtype={args.dtype}", f"retriever.max_seq_length={args.max_seq_length}",
-            f"retriever.threads={threads}"]
+    sets = [
+        f"data.dir={data}",
+        f"data.langs=[{LANG}]",
+        f"retriever.port={port}",
+        f"retriever.index_dir={workdir / 'index'}",
+        f"retriever.index.type={index_type}",
+        f"retriever.dtype={args.dtype}",
+        f"retriever.max_seq_length={args.max_seq_length}",
+        f"retriever.threads={threads}",
+    ]
     cmd = [sys.executable, str(ROOT / "icl_retriever_app.py")]
     for s in sets:
         cmd += ["--set", s]
@@ -171,9 +197,17 @@ def load(url: str, queries: list[str]) -> dict:
         w.join()
     wall = time.perf_counter() - t0
     a = np.array(rows) if rows else np.zeros((0, 5))
-    return {"n": len(rows), "errors": errors, "rps": len(rows) / wall, "client": a[:, 0],
-            "embed": a[:, 1], "queue": a[:, 2], "search": a[:, 3],
-            "server_excl": a[:, 4] - a[:, 1] - a[:, 2], "excl": a[:, 0] - a[:, 1] - a[:, 2]}
+    return {
+        "n": len(rows),
+        "errors": errors,
+        "rps": len(rows) / wall,
+        "client": a[:, 0],
+        "embed": a[:, 1],
+        "queue": a[:, 2],
+        "search": a[:, 3],
+        "server_excl": a[:, 4] - a[:, 1] - a[:, 2],
+        "excl": a[:, 0] - a[:, 1] - a[:, 2],
+    }
 
 
 def fmt(values) -> str:
@@ -203,9 +237,10 @@ for kind in args.index_types.split(","):
         f"| {name} | {stats['n'] + len(stats['errors'])} | {len(stats['errors'])} | "
         f"{stats['rps']:.1f} | {fmt(stats['client'])} | {fmt(stats['embed'])} | "
         f"{fmt(stats['queue'])} | {fmt(stats['search'])} | **{fmt(stats['server_excl'])}** | "
-        f"**{fmt(stats['excl'])}** |")
+        f"**{fmt(stats['excl'])}** |"
+    )
     for label, key in [("service", "server_excl"), ("client", "excl")]:
-        met = (pct(stats[key], 50) <= 10 and pct(stats[key], 99) <= 50 and not stats["errors"])
+        met = pct(stats[key], 50) <= 10 and pct(stats[key], 99) <= 50 and not stats["errors"]
         verdicts.append(f"{kind} {label}: {'met' if met else 'MISSED'}")
     for e in stats["errors"][:5]:
         print("error:", e, file=sys.stderr)
@@ -220,22 +255,30 @@ for settings in ({"type": "flat"}, {"type": "ivf", "nlist": 20}):
     build_rows.append(f"| {label} | {dt * 1000:.0f} |")
 
 cfg = load_config()["retriever"]
-print(f"\nModel {cfg['embedding_model']}, {os.cpu_count()} CPU threads. Index: {args.records:,} "
-      f"synthetic English demo records embedded in {args.dtype}, max {args.max_seq_length} "
-      f"tokens. Load: {args.clients} client threads, {args.requests:,} requests in total per "
-      f"index, k={K}, waitress threads {threads}. Latencies in ms, p50 / p99. 1-minute load "
-      f"average after each load run: {', '.join(f'{x:.1f}' for x in loadavg)}.\n")
-print(f"| embedding ({args.sample} demo reports) | texts/s (batch {cfg['batch_size']}, "
-      f"all cores) | one query p50, ms ({cfg['torch_threads'] or 'all'} thread) |")
+print(
+    f"\nModel {cfg['embedding_model']}, {os.cpu_count()} CPU threads. Index: {args.records:,} "
+    f"synthetic English demo records embedded in {args.dtype}, max {args.max_seq_length} "
+    f"tokens. Load: {args.clients} client threads, {args.requests:,} requests in total per "
+    f"index, k={K}, waitress threads {threads}. Latencies in ms, p50 / p99. 1-minute load "
+    f"average after each load run: {', '.join(f'{x:.1f}' for x in loadavg)}.\n"
+)
+print(
+    f"| embedding ({args.sample} demo reports) | texts/s (batch {cfg['batch_size']}, "
+    f"all cores) | one query p50, ms ({cfg['torch_threads'] or 'all'} thread) |"
+)
 print("|---|---:|---:|")
 print("\n".join(embed_rows))
 print(f"\n| index build ({len(vectors):,} x {vectors.shape[1]} vectors) | ms |")
 print("|---|---:|")
 print("\n".join(build_rows))
-print("\n| index | requests | errors | requests/s | client latency | query embedding | "
-      "wait for the model | search | **service time excl. embedding** | "
-      "**client latency excl. embedding** |")
+print(
+    "\n| index | requests | errors | requests/s | client latency | query embedding | "
+    "wait for the model | search | **service time excl. embedding** | "
+    "**client latency excl. embedding** |"
+)
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 print("\n".join(load_rows))
-print(f"\nTarget per request excluding the query embedding: p50 <= 10 ms, p99 <= 50 ms, no "
-      f"errors. {'; '.join(verdicts)}.")
+print(
+    f"\nTarget per request excluding the query embedding: p50 <= 10 ms, p99 <= 50 ms, no "
+    f"errors. {'; '.join(verdicts)}."
+)

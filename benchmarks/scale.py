@@ -60,8 +60,9 @@ parser.add_argument("--sizes", default="10000,30000,60000", help="record counts 
 parser.add_argument("--shards", type=int, default=4, help="shard files the merge joins")
 parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples (summarize)")
 parser.add_argument("--steps", default=",".join(STEPS), help="steps to measure")
-parser.add_argument("--workdir", help="where the synthetic data go (default: a temp folder, "
-                    "deleted at the end)")
+parser.add_argument(
+    "--workdir", help="where the synthetic data go (default: a temp folder, deleted at the end)"
+)
 parser.add_argument("--one", nargs=3, metavar=("STEP", "SIZE", "DIR"), help=argparse.SUPPRESS)
 args = parser.parse_args()
 
@@ -69,19 +70,33 @@ args = parser.parse_args()
 def config_for(data_dir: Path, cache_dir: Path) -> dict:
     from elmtex.config import load_config
 
-    return load_config(None, [f"data.dir={data_dir}", f"data.langs=[{','.join(LANGS)}]",
-                              "data.split=test", "data.limit=null", f"run.name={RUN}",
-                              f"run.cache_dir={cache_dir}"])
+    return load_config(
+        None,
+        [
+            f"data.dir={data_dir}",
+            f"data.langs=[{','.join(LANGS)}]",
+            "data.split=test",
+            "data.limit=null",
+            f"run.name={RUN}",
+            f"run.cache_dir={cache_dir}",
+        ],
+    )
 
 
 # --- synthetic data (parent process) ---------------------------------------------------------
 
+
 def base_records() -> dict[str, list[dict]]:
     from elmtex.io import read_jsonl
 
-    return {lang: [row for split in ("train", "val", "test")
-                   for _, row in read_jsonl(ROOT / "data/demo" / lang / f"{split}.jsonl")]
-            for lang in LANGS}
+    return {
+        lang: [
+            row
+            for split in ("train", "val", "test")
+            for _, row in read_jsonl(ROOT / "data/demo" / lang / f"{split}.jsonl")
+        ]
+        for lang in LANGS
+    }
 
 
 def damaged(summary: dict, task, rng: random.Random) -> dict:
@@ -110,8 +125,10 @@ def make_data(size: int, root: Path) -> None:
     rng = random.Random(1234)
     cache = root / "cache"
     cache.mkdir(parents=True, exist_ok=True)
-    shard_files = [(cache / f"{RUN}{Shard(n, args.shards).suffix()}.jsonl").open("w")
-                   for n in range(1, args.shards + 1)]
+    shard_files = [
+        (cache / f"{RUN}{Shard(n, args.shards).suffix()}.jsonl").open("w")
+        for n in range(1, args.shards + 1)
+    ]
     for lang in LANGS:
         out = root / "data" / lang / "test.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -122,25 +139,46 @@ def make_data(size: int, root: Path) -> None:
                 pred = damaged(rec["summary"], task, rng)
                 ok = rng.random() > 0.03
                 raw = json.dumps(pred, ensure_ascii=False) if ok else "Sorry, " * 40
-                row = {"id": rec["id"], "lang": lang, "run": RUN, "method": "naive",
-                       "model": "stand-in", "raw": raw, "parsed": pred if ok else None,
-                       "parse_error": None if ok else "no JSON object found",
-                       "finish_reason": "stop" if ok else "length", "prompt_tokens": 900,
-                       "completion_tokens": 260, "latency_s": 12.5, "batch_size": 8,
-                       "created_at": time.time()}
+                row = {
+                    "id": rec["id"],
+                    "lang": lang,
+                    "run": RUN,
+                    "method": "naive",
+                    "model": "stand-in",
+                    "raw": raw,
+                    "parsed": pred if ok else None,
+                    "parse_error": None if ok else "no JSON object found",
+                    "finish_reason": "stop" if ok else "length",
+                    "prompt_tokens": 900,
+                    "completion_tokens": 260,
+                    "latency_s": 12.5,
+                    "batch_size": 8,
+                    "created_at": time.time(),
+                }
                 f = shard_files[shard_number_of(rec["id"], args.shards) - 1]
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
     for f in shard_files:
         f.close()
     cfg = config_for(root / "data", cache)
     for n in range(1, args.shards + 1):
-        write_json(cache / f"{RUN}{Shard(n, args.shards).suffix()}.manifest.json", {
-            "run": RUN, "method": "naive", "fingerprint": "bench", "decisive": {},
-            "backend": "stand-in", "model": {"name_or_path": "stand-in"}, "config": cfg,
-            "shard": Shard(n, args.shards).describe(), "created_at": "now"})
+        write_json(
+            cache / f"{RUN}{Shard(n, args.shards).suffix()}.manifest.json",
+            {
+                "run": RUN,
+                "method": "naive",
+                "fingerprint": "bench",
+                "decisive": {},
+                "backend": "stand-in",
+                "model": {"name_or_path": "stand-in"},
+                "config": cfg,
+                "shard": Shard(n, args.shards).describe(),
+                "created_at": "now",
+            },
+        )
 
 
 # --- one measurement (child process) ---------------------------------------------------------
+
 
 class InstantBackend:
     """Returns one fixed answer at once: the caching loop without a model."""
@@ -176,10 +214,16 @@ def measure(step: str, size: int, root: Path) -> dict:
         template = PromptTemplate(task.prompt_path("naive"))
         out = root / "render.jsonl"
         out.unlink(missing_ok=True)
-        counts = cache_responses(SplitRecords(data, LANGS, "test", task),
-                                 lambda r: (template.render(task, r[task.input_key]), {}),
-                                 InstantBackend(), GenerationSettings(), out, "render", "naive",
-                                 64)
+        counts = cache_responses(
+            SplitRecords(data, LANGS, "test", task),
+            lambda r: (template.render(task, r[task.input_key]), {}),
+            InstantBackend(),
+            GenerationSettings(),
+            out,
+            "render",
+            "naive",
+            64,
+        )
         info["records"] = counts["written"]
         out.unlink()
     elif step == "merge":
@@ -191,8 +235,16 @@ def measure(step: str, size: int, root: Path) -> dict:
         policies = Policies()
         with AtomicJsonlWriter(root / "per_example.jsonl") as examples:
             rows = (row for _, row in read_jsonl(cache / f"{RUN}.jsonl"))
-            scores = score_records(task, gold, rows, policies, True, ItemsBackend(task), None,
-                                   on_example=examples.write)
+            scores = score_records(
+                task,
+                gold,
+                rows,
+                policies,
+                True,
+                ItemsBackend(task),
+                None,
+                on_example=examples.write,
+            )
         info["records"] = scores.n
         if step == "summarize":
             summarize(scores, policies, "items", None, n_boot=args.n_boot)
@@ -215,10 +267,25 @@ if args.one:
 
 # --- driver ----------------------------------------------------------------------------------
 
+
 def run_child(step: str, size: int, root: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--one", step, str(size), str(root),
-                           "--n-boot", str(args.n_boot), "--shards", str(args.shards)],
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            step,
+            str(size),
+            str(root),
+            "--n-boot",
+            str(args.n_boot),
+            "--shards",
+            str(args.shards),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{step} at {size} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -239,8 +306,9 @@ def main() -> None:
             if not (root / "cache").exists():
                 t0 = time.perf_counter()
                 make_data(size, root)
-                print(f"# {size} records written in {time.perf_counter() - t0:.0f} s",
-                      file=sys.stderr)
+                print(
+                    f"# {size} records written in {time.perf_counter() - t0:.0f} s", file=sys.stderr
+                )
             for step in steps:
                 results[step, size] = r = run_child(step, size, root)
                 print(f"# {step} at {size}: {r}", file=sys.stderr)
@@ -250,19 +318,27 @@ def main() -> None:
 
             shutil.rmtree(work, ignore_errors=True)
     head = " | ".join(f"{s:,} records" for s in sizes)
-    print(f"\npeak RSS, MB (each step in a fresh process; {args.shards} shards, "
-          f"n_boot {args.n_boot})\n")
+    print(
+        f"\npeak RSS, MB (each step in a fresh process; {args.shards} shards, "
+        f"n_boot {args.n_boot})\n"
+    )
     print(f"| step | {head} |")
     print("|---|" + "---:|" * len(sizes))
     for step in steps:
-        print(f"| {STEPS[step]} | " + " | ".join(str(results[step, s]["peak_rss_mb"])
-                                                 for s in sizes) + " |")
+        print(
+            f"| {STEPS[step]} | "
+            + " | ".join(str(results[step, s]["peak_rss_mb"]) for s in sizes)
+            + " |"
+        )
     print("\nwall time, s\n")
     print(f"| step | {head} |")
     print("|---|" + "---:|" * len(sizes))
     for step in steps:
-        print(f"| {STEPS[step]} | " + " | ".join(str(results[step, s]["seconds"])
-                                                 for s in sizes) + " |")
+        print(
+            f"| {STEPS[step]} | "
+            + " | ".join(str(results[step, s]["seconds"]) for s in sizes)
+            + " |"
+        )
 
 
 main()

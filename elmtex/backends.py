@@ -45,8 +45,13 @@ class GenerationSettings:
     @classmethod
     def from_config(cls, cfg: dict) -> GenerationSettings:
         g = cfg["generation"]
-        return cls(int(g["max_new_tokens"]), float(g["temperature"]), float(g["top_p"]),
-                   int(g["seed"]), schema_from_config(cfg))
+        return cls(
+            int(g["max_new_tokens"]),
+            float(g["temperature"]),
+            float(g["top_p"]),
+            int(g["seed"]),
+            schema_from_config(cfg),
+        )
 
 
 @dataclass
@@ -65,8 +70,9 @@ class Backend(Protocol):
     dtype: str | None  # what the weights compute in (None: a server's, not known)
     hardware: dict  # elmtex.hardware.describe() of the device it runs on
 
-    def generate(self, conversations: list[Conversation],
-                 settings: GenerationSettings) -> list[Generation]: ...
+    def generate(
+        self, conversations: list[Conversation], settings: GenerationSettings
+    ) -> list[Generation]: ...
 
 
 def _torch_dtype(name: str, device: str):
@@ -79,8 +85,13 @@ def _torch_dtype(name: str, device: str):
 class TransformersBackend:
     name = "transformers"
 
-    def __init__(self, model_path: str, dtype: str = "auto", device: str = "auto",
-                 torch_threads: int | None = None):
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str = "auto",
+        device: str = "auto",
+        torch_threads: int | None = None,
+    ):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -97,13 +108,17 @@ class TransformersBackend:
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model = AutoModelForCausalLM.from_pretrained(
-            model_path, dtype=_torch_dtype(dtype, self.device))
+            model_path, dtype=_torch_dtype(dtype, self.device)
+        )
         self.model.to(self.device).eval()
         self.dtype = str(self.model.dtype).removeprefix("torch.")
         self.hardware = hardware_description(self.device)
         gen_cfg = self.model.generation_config
-        eos = gen_cfg.eos_token_id if gen_cfg.eos_token_id is not None else \
-            self.tokenizer.eos_token_id
+        eos = (
+            gen_cfg.eos_token_id
+            if gen_cfg.eos_token_id is not None
+            else self.tokenizer.eos_token_id
+        )
         self.stop_ids = set(eos if isinstance(eos, list) else [eos])
         self._grammars: dict[str, tuple[str, int]] = {}  # schema -> (grammar, closing reserve)
         self._ll_tokenizer: Any = None
@@ -127,15 +142,25 @@ class TransformersBackend:
             self._token_classes = TokenClasses(self.tokenizer, vocab)
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = (llguidance_grammar(schema),
-                                   closing_reserve(schema, self.tokenizer))
+            self._grammars[key] = (
+                llguidance_grammar(schema),
+                closing_reserve(schema, self.tokenizer),
+            )
         grammar, reserve = self._grammars[key]
-        return SchemaLogitsProcessor(self._ll_tokenizer, grammar, batch_size, self.stop_ids,
-                                     max_new_tokens, reserve, self._token_classes)
+        return SchemaLogitsProcessor(
+            self._ll_tokenizer,
+            grammar,
+            batch_size,
+            self.stop_ids,
+            max_new_tokens,
+            reserve,
+            self._token_classes,
+        )
 
     def render(self, conversation: Conversation) -> str:
         return self.tokenizer.apply_chat_template(
-            conversation, tokenize=False, add_generation_prompt=True)
+            conversation, tokenize=False, add_generation_prompt=True
+        )
 
     def count_prompt_tokens(self, conversation: Conversation) -> int:
         return len(self.tokenizer(self.render(conversation), add_special_tokens=False).input_ids)
@@ -145,11 +170,13 @@ class TransformersBackend:
         tokenizer's limit where that is smaller (a huge sentinel there means "not set")."""
         cfg = self.model.config
         cfg = cfg.get_text_config() if hasattr(cfg, "get_text_config") else cfg
-        return _smallest_real_limit(getattr(cfg, "max_position_embeddings", None),
-                                    self.tokenizer.model_max_length)
+        return _smallest_real_limit(
+            getattr(cfg, "max_position_embeddings", None), self.tokenizer.model_max_length
+        )
 
-    def generate(self, conversations: list[Conversation],
-                 settings: GenerationSettings) -> list[Generation]:
+    def generate(
+        self, conversations: list[Conversation], settings: GenerationSettings
+    ) -> list[Generation]:
         import torch
 
         texts = [self.render(c) for c in conversations]
@@ -171,14 +198,15 @@ class TransformersBackend:
         if settings.json_schema is not None:
             from transformers import LogitsProcessorList
 
-            processor = self.schema_processor(settings.json_schema, len(texts),
-                                              settings.max_new_tokens)
+            processor = self.schema_processor(
+                settings.json_schema, len(texts), settings.max_new_tokens
+            )
             kwargs["logits_processor"] = LogitsProcessorList([processor])
         with torch.inference_mode():
             out = self.model.generate(**enc, **kwargs)
         latency = time.perf_counter() - t0
         prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
-        new = out[:, enc["input_ids"].shape[1]:].tolist()
+        new = out[:, enc["input_ids"].shape[1] :].tolist()
         results = []
         for k, (row, plen) in enumerate(zip(new, prompt_lens, strict=True)):
             stop_at = next((i for i, t in enumerate(row) if t in self.stop_ids), None)
@@ -186,13 +214,15 @@ class TransformersBackend:
             finish = "length" if stop_at is None else "stop"
             if finish == "stop" and processor is not None and processor.closed[k]:
                 finish = "budget"  # closed early by the token budget (elmtex.constrained)
-            results.append(Generation(
-                text=self.tokenizer.decode(ids, skip_special_tokens=True),
-                finish_reason=finish,
-                prompt_tokens=int(plen),
-                completion_tokens=len(ids) + (0 if stop_at is None else 1),
-                latency_s=latency,
-            ))
+            results.append(
+                Generation(
+                    text=self.tokenizer.decode(ids, skip_special_tokens=True),
+                    finish_reason=finish,
+                    prompt_tokens=int(plen),
+                    completion_tokens=len(ids) + (0 if stop_at is None else 1),
+                    latency_s=latency,
+                )
+            )
         return results
 
 
@@ -201,12 +231,22 @@ class VLLMBackend:
 
     name = "vllm"
 
-    def __init__(self, model_path: str, dtype: str, seed: int, tensor_parallel_size: int = 1,
-                 max_model_len: int = 15360, gpu_memory_utilization: float = 0.9,
-                 structured_outputs_config: dict | None = None,
-                 pipeline_parallel_size: int = 1, data_parallel_size: int = 1,
-                 distributed_executor_backend: str | None = None, enforce_eager: bool = False,
-                 cpu_kv_cache_gib: int = 4, prefix_caching: bool = True):
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str,
+        seed: int,
+        tensor_parallel_size: int = 1,
+        max_model_len: int = 15360,
+        gpu_memory_utilization: float = 0.9,
+        structured_outputs_config: dict | None = None,
+        pipeline_parallel_size: int = 1,
+        data_parallel_size: int = 1,
+        distributed_executor_backend: str | None = None,
+        enforce_eager: bool = False,
+        cpu_kv_cache_gib: int = 4,
+        prefix_caching: bool = True,
+    ):
         check_vllm_data_parallel(data_parallel_size)  # before the (slow) vLLM import
         # The stage scripts read top to bottom, without a `__main__` guard: vLLM's engine core
         # must then run in this process, as a spawned one would run the script again (vLLM's CPU
@@ -223,12 +263,18 @@ class VLLMBackend:
             extra["distributed_executor_backend"] = distributed_executor_backend
         dtype = resolve_dtype(dtype, "auto")  # vLLM's own "auto" is the checkpoint's dtype
         self.dtype = dtype
-        self.llm = LLM(model=model_path, dtype=dtype, seed=seed,
-                       tensor_parallel_size=tensor_parallel_size,
-                       pipeline_parallel_size=pipeline_parallel_size,
-                       max_model_len=max_model_len, enforce_eager=enforce_eager,
-                       enable_prefix_caching=prefix_caching,
-                       gpu_memory_utilization=gpu_memory_utilization, **extra)
+        self.llm = LLM(
+            model=model_path,
+            dtype=dtype,
+            seed=seed,
+            tensor_parallel_size=tensor_parallel_size,
+            pipeline_parallel_size=pipeline_parallel_size,
+            max_model_len=max_model_len,
+            enforce_eager=enforce_eager,
+            enable_prefix_caching=prefix_caching,
+            gpu_memory_utilization=gpu_memory_utilization,
+            **extra,
+        )
         self.hardware = hardware_description("auto")  # after the engine: this may start CUDA
         self.max_model_len = max_model_len
 
@@ -243,8 +289,9 @@ class VLLMBackend:
         except AttributeError:
             return self.max_model_len
 
-    def generate(self, conversations: list[Conversation],
-                 settings: GenerationSettings) -> list[Generation]:
+    def generate(
+        self, conversations: list[Conversation], settings: GenerationSettings
+    ) -> list[Generation]:
         from vllm import SamplingParams
 
         kwargs = vllm_sampling_kwargs(settings)
@@ -256,13 +303,16 @@ class VLLMBackend:
         t0 = time.perf_counter()
         outs = self.llm.chat(conversations, params, use_tqdm=False)
         latency = time.perf_counter() - t0
-        return [Generation(
-            text=o.outputs[0].text,
-            finish_reason=o.outputs[0].finish_reason or "stop",
-            prompt_tokens=len(o.prompt_token_ids or []),
-            completion_tokens=len(o.outputs[0].token_ids),
-            latency_s=latency,
-        ) for o in outs]
+        return [
+            Generation(
+                text=o.outputs[0].text,
+                finish_reason=o.outputs[0].finish_reason or "stop",
+                prompt_tokens=len(o.prompt_token_ids or []),
+                completion_tokens=len(o.outputs[0].token_ids),
+                latency_s=latency,
+            )
+            for o in outs
+        ]
 
 
 def check_vllm_data_parallel(data_parallel_size: int) -> None:
@@ -275,7 +325,8 @@ def check_vllm_data_parallel(data_parallel_size: int) -> None:
             "CUDA_VISIBLE_DEVICES=0 python cache_results_naive.py --shard 1/2 & "
             "CUDA_VISIBLE_DEVICES=1 python cache_results_naive.py --shard 2/2, then "
             "scripts/merge_shards.py), or serve the replicas with scripts/run_llm.sh "
-            "(vllm serve --data-parallel-size) and use backend.name=openai.")
+            "(vllm serve --data-parallel-size) and use backend.name=openai."
+        )
 
 
 class OpenAIBackend:
@@ -287,13 +338,21 @@ class OpenAIBackend:
     dtype = None  # the server's choice: the OpenAI API does not report it
     hardware = {"device": "server (the OpenAI API does not report its hardware)"}
 
-    def __init__(self, base_url: str | list[str], model: str, api_key: str = "EMPTY",
-                 concurrency: int = 8, timeout_s: float = 600.0, max_retries: int = 5,
-                 backoff_s: float = 1.0):
+    def __init__(
+        self,
+        base_url: str | list[str],
+        model: str,
+        api_key: str = "EMPTY",
+        concurrency: int = 8,
+        timeout_s: float = 600.0,
+        max_retries: int = 5,
+        backoff_s: float = 1.0,
+    ):
         bases = [base_url] if isinstance(base_url, str) else list(base_url)
         if not bases or not all(isinstance(b, str) and b.strip() for b in bases):
-            raise ValueError(f"backend.openai.base_url wants a URL or a list of URLs, got "
-                             f"{base_url!r}")
+            raise ValueError(
+                f"backend.openai.base_url wants a URL or a list of URLs, got {base_url!r}"
+            )
         self.urls = [b.rstrip("/") + "/chat/completions" for b in bases]
         self.url = self.urls[0]
         self.model_id = model
@@ -320,8 +379,7 @@ class OpenAIBackend:
                 time.sleep(wait * (0.5 + random.random()))
             t0 = time.perf_counter()
             try:
-                r = self.session.post(url, json=body, headers=self.headers,
-                                      timeout=self.timeout_s)
+                r = self.session.post(url, json=body, headers=self.headers, timeout=self.timeout_s)
             except (requests.ConnectionError, requests.Timeout) as e:
                 last_error = f"{url}: {type(e).__name__}: {e}"
                 continue
@@ -341,14 +399,21 @@ class OpenAIBackend:
                 latency_s=time.perf_counter() - t0,
             )
         # Out of retries: recorded as an error generation, so the run goes on and a rerun retries.
-        return Generation("", "error", None, None, 0.0,
-                          error=f"gave up after {self.max_retries + 1} tries: {last_error}")
+        return Generation(
+            "",
+            "error",
+            None,
+            None,
+            0.0,
+            error=f"gave up after {self.max_retries + 1} tries: {last_error}",
+        )
 
     def context_length(self) -> int | None:
         return None  # the server knows it; the OpenAI API does not say
 
-    def generate(self, conversations: list[Conversation],
-                 settings: GenerationSettings) -> list[Generation]:
+    def generate(
+        self, conversations: list[Conversation], settings: GenerationSettings
+    ) -> list[Generation]:
         with cf.ThreadPoolExecutor(self.concurrency) as pool:
             return list(pool.map(lambda c: self._one(c, settings), conversations))
 
@@ -357,8 +422,12 @@ def vllm_sampling_kwargs(settings: GenerationSettings) -> dict[str, Any]:
     """Keyword arguments of vLLM's SamplingParams; `structured_outputs` (when constrained) is
     the keyword dict of its StructuredOutputsParams (as in vLLM 0.33; older releases called it
     guided_decoding / guided_json, which are gone)."""
-    kwargs: dict[str, Any] = dict(temperature=settings.temperature, top_p=settings.top_p,
-                                  max_tokens=settings.max_new_tokens, seed=settings.seed)
+    kwargs: dict[str, Any] = dict(
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        max_tokens=settings.max_new_tokens,
+        seed=settings.seed,
+    )
     if settings.json_schema is not None:
         kwargs["structured_outputs"] = {"json": settings.json_schema}
     return kwargs
@@ -376,22 +445,32 @@ def vllm_structured_outputs_config(cfg: dict) -> dict | None:
     g = cfg["generation"]
     if not g.get("constrained"):
         return None
-    return {"backend": "guidance",
-            "disable_any_whitespace": g.get("json_whitespace", "spaced") == "compact"}
+    return {
+        "backend": "guidance",
+        "disable_any_whitespace": g.get("json_whitespace", "spaced") == "compact",
+    }
 
 
-def openai_request_body(model: str, conversation: Conversation,
-                        settings: GenerationSettings) -> dict[str, Any]:
+def openai_request_body(
+    model: str, conversation: Conversation, settings: GenerationSettings
+) -> dict[str, Any]:
     """The chat-completions request; when constrained, the schema goes as the standard
     `response_format` of type json_schema, which vLLM's server turns into its structured
     outputs (and which other OpenAI-compatible servers understand too)."""
-    body: dict[str, Any] = {"model": model, "messages": conversation,
-                            "temperature": settings.temperature, "top_p": settings.top_p,
-                            "max_tokens": settings.max_new_tokens, "seed": settings.seed}
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": conversation,
+        "temperature": settings.temperature,
+        "top_p": settings.top_p,
+        "max_tokens": settings.max_new_tokens,
+        "seed": settings.seed,
+    }
     if settings.json_schema is not None:
         name = slug_name(str(settings.json_schema.get("title") or "answer"))
-        body["response_format"] = {"type": "json_schema",
-                                   "json_schema": {"name": name, "schema": settings.json_schema}}
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": name, "schema": settings.json_schema},
+        }
     return body
 
 
@@ -411,8 +490,11 @@ def token_agreement(tokenizer: Any, texts_a: list[str], texts_b: list[str]) -> d
         common = next((i for i, (x, y) in enumerate(pairs) if x != y), min(len(ta), len(tb)))
         identical += ta == tb
         shares.append(common / max(len(ta), len(tb), 1))
-    return {"answers": len(shares), "identical": identical,
-            "mean_prefix_share": round(sum(shares) / max(len(shares), 1), 4)}
+    return {
+        "answers": len(shares),
+        "identical": identical,
+        "mean_prefix_share": round(sum(shares) / max(len(shares), 1), 4),
+    }
 
 
 def _smallest_real_limit(*limits: Any) -> int | None:
@@ -428,9 +510,15 @@ def make_backend(cfg: dict) -> Backend:
         o = cfg["backend"]["openai"]
         from elmtex.guards import openai_api_key
 
-        return OpenAIBackend(o["base_url"], o["model"] or model["name_or_path"],
-                             openai_api_key(cfg),
-                             o["concurrency"], o["timeout_s"], o["max_retries"], o["backoff_s"])
+        return OpenAIBackend(
+            o["base_url"],
+            o["model"] or model["name_or_path"],
+            openai_api_key(cfg),
+            o["concurrency"],
+            o["timeout_s"],
+            o["max_retries"],
+            o["backoff_s"],
+        )
     path = resolve_model_path(model["name_or_path"], model["models_dir"])
     if not os.path.isdir(path):
         check_hub_id(path)  # a mistyped name: one line, not the hub client's traceback
@@ -439,10 +527,19 @@ def make_backend(cfg: dict) -> Backend:
         return TransformersBackend(path, model["dtype"], t["device"], t["torch_threads"])
     if name == "vllm":
         v = cfg["backend"]["vllm"]
-        return VLLMBackend(path, model["dtype"], cfg["generation"]["seed"],
-                           v["tensor_parallel_size"], v["max_model_len"],
-                           v["gpu_memory_utilization"], vllm_structured_outputs_config(cfg),
-                           v["pipeline_parallel_size"], v["data_parallel_size"],
-                           v["distributed_executor_backend"], v["enforce_eager"],
-                           v["cpu_kv_cache_gib"], v["prefix_caching"])
+        return VLLMBackend(
+            path,
+            model["dtype"],
+            cfg["generation"]["seed"],
+            v["tensor_parallel_size"],
+            v["max_model_len"],
+            v["gpu_memory_utilization"],
+            vllm_structured_outputs_config(cfg),
+            v["pipeline_parallel_size"],
+            v["data_parallel_size"],
+            v["distributed_executor_backend"],
+            v["enforce_eager"],
+            v["cpu_kv_cache_gib"],
+            v["prefix_caching"],
+        )
     raise ValueError(f"Unknown backend '{name}'; choose transformers, vllm or openai.")

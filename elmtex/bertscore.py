@@ -76,9 +76,17 @@ def _local_layer_count(folder: Path) -> int | None:
 class FieldBertScorer:
     """One bert_score.BERTScorer, loaded once and reused for every field of an evaluation."""
 
-    def __init__(self, model: str = OFFLINE_MODEL, num_layers: int | None = None,
-                 rescale_with_baseline: bool = False, lang: str = "en", batch_size: int = 64,
-                 device: str | None = None, idf: bool = False, dtype: str = "auto"):
+    def __init__(
+        self,
+        model: str = OFFLINE_MODEL,
+        num_layers: int | None = None,
+        rescale_with_baseline: bool = False,
+        lang: str = "en",
+        batch_size: int = 64,
+        device: str | None = None,
+        idf: bool = False,
+        dtype: str = "auto",
+    ):
         import bert_score
         from bert_score.utils import model2layers
 
@@ -93,12 +101,14 @@ class FieldBertScorer:
             if num_layers is None:
                 raise BertScoreError(
                     f"BERTScore needs num_layers for {model!r}: bert_score has no tuned layer "
-                    f"for a local folder or unknown model (for a 6-layer MiniLM use 6, the last)")
+                    f"for a local folder or unknown model (for a 6-layer MiniLM use 6, the last)"
+                )
         if local:
             count = _local_layer_count(Path(self.model_type))
             if count is not None and not 0 <= num_layers <= count:
                 raise BertScoreError(
-                    f"num_layers={num_layers} for {model!r}, which has {count} layers")
+                    f"num_layers={num_layers} for {model!r}, which has {count} layers"
+                )
         if rescale_with_baseline:
             path = None if local else baseline_file(self.model_type, lang)
             if path is None:
@@ -106,15 +116,23 @@ class FieldBertScorer:
                     f"rescale_with_baseline needs a baseline that bert_score publishes for the "
                     f"model and lang; there is none for {model!r} with lang={lang!r}. Use a hub "
                     f"model with one, such as {PAPER_MODEL} (baseline for lang 'en' only), or "
-                    f"report raw F1 (rescale_with_baseline: false)")
+                    f"report raw F1 (rescale_with_baseline: false)"
+                )
             rows = len(path.read_text().splitlines()) - 1  # one row per layer 0..N
             if not 0 <= num_layers < rows:
                 raise BertScoreError(
-                    f"the baseline {path.name} covers layers 0..{rows - 1}, not {num_layers}")
+                    f"the baseline {path.name} covers layers 0..{rows - 1}, not {num_layers}"
+                )
         try:
             self._scorer = bert_score.BERTScorer(
-                model_type=self.model_type, num_layers=num_layers, batch_size=batch_size,
-                idf=idf, device=device, lang=lang, rescale_with_baseline=rescale_with_baseline)
+                model_type=self.model_type,
+                num_layers=num_layers,
+                batch_size=batch_size,
+                idf=idf,
+                device=device,
+                lang=lang,
+                rescale_with_baseline=rescale_with_baseline,
+            )
         except OSError as e:  # e.g. a hub id that is not in the local cache while offline
             raise BertScoreError(f"cannot load BERTScore model {model!r}: {e}") from e
         import torch
@@ -139,9 +157,14 @@ class FieldBertScorer:
         return self._scorer.num_layers
 
     def describe(self) -> dict[str, Any]:
-        return {"model": self.model, "model_type": self.model_type,
-                "num_layers": self.num_layers, "rescaled": self.rescaled, "hash": self.hash,
-                "dtype": self.dtype}
+        return {
+            "model": self.model,
+            "model_type": self.model_type,
+            "num_layers": self.num_layers,
+            "rescaled": self.rescaled,
+            "hash": self.hash,
+            "dtype": self.dtype,
+        }
 
     def _is_empty(self, text: str) -> bool:
         # bert_score strips; a non-blank text can still have no tokens (zero-width spaces).

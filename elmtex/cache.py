@@ -77,19 +77,30 @@ def checked_row_count(cache_path: Path) -> int:
     for lineno, row in read_jsonl(cache_path):
         rid = row.get("id")
         if rid in first_line:
-            raise DataError(f"{cache_path}:{lineno}: id {rid!r} is cached twice (first on line "
-                            f"{first_line[rid]}); rerun its stage with --overwrite, or remove "
-                            "one of the lines.")
+            raise DataError(
+                f"{cache_path}:{lineno}: id {rid!r} is cached twice (first on line "
+                f"{first_line[rid]}); rerun its stage with --overwrite, or remove "
+                "one of the lines."
+            )
         first_line[rid] = lineno
     return len(first_line)
 
 
-def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, backend: Backend,
-                     decisive: dict, overwrite: bool, shard: Shard | None = None) -> dict:
+def prepare_manifest(
+    manifest_path: Path,
+    cfg: dict,
+    name: str,
+    method: str,
+    backend: Backend,
+    decisive: dict,
+    overwrite: bool,
+    shard: Shard | None = None,
+) -> dict:
     """Write (or check, on resume) the manifest; returns it. A shard's manifest also records
     which shard it is (not part of the fingerprint: every shard of a run shares it)."""
-    hold_writer_lock(manifest_path.with_name(manifest_path.name.removesuffix(".manifest.json")
-                                             + ".jsonl"))
+    hold_writer_lock(
+        manifest_path.with_name(manifest_path.name.removesuffix(".manifest.json") + ".jsonl")
+    )
     fp = fingerprint(decisive)
     identity = model_identity(backend.model_id)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -102,8 +113,11 @@ def prepare_manifest(manifest_path: Path, cfg: dict, name: str, method: str, bac
                 "(--set run.name=...) or start over with --overwrite."
             )
         # Same settings, other weights: the model was prepared or merged again since.
-        changed = sorted(k for k in set(identity) | set(old.get("model", {}))
-                         if k != "name_or_path" and identity.get(k) != old["model"].get(k))
+        changed = sorted(
+            k
+            for k in set(identity) | set(old.get("model", {}))
+            if k != "name_or_path" and identity.get(k) != old["model"].get(k)
+        )
         if changed:
             raise CacheMismatch(
                 f"{manifest_path} was made with other model files ({', '.join(changed)} "
@@ -159,8 +173,14 @@ def cache_responses(
     """
     hold_writer_lock(cache_path)  # before reading what is done: no two writers, no duplicates
     done = finished_ids(cache_path)
-    counts = {"total": 0, "skipped": 0, "written": 0, "parse_failures": 0, "request_errors": 0,
-              "too_long": 0}
+    counts = {
+        "total": 0,
+        "skipped": 0,
+        "written": 0,
+        "parse_failures": 0,
+        "request_errors": 0,
+        "too_long": 0,
+    }
 
     def todo() -> Iterator[dict]:
         for rec in records:
@@ -171,15 +191,19 @@ def cache_responses(
             else:
                 yield rec
 
-    bar = tqdm(total=len(records) if isinstance(records, Sized) else None, desc=run,
-               unit="rec", dynamic_ncols=True)
+    bar = tqdm(
+        total=len(records) if isinstance(records, Sized) else None,
+        desc=run,
+        unit="rec",
+        dynamic_ncols=True,
+    )
     # Opened even with nothing to do: an empty shard's file says that the shard ran.
     with JsonlAppender(cache_path) as out:
         for window in chunks(todo(), max(1, batch_size) * RENDER_WINDOW_BATCHES):
             prepared = [(r, *build(r)) for r in window]
             prepared.sort(key=lambda x: -sum(len(m["content"]) for m in x[1]))
             for start in range(0, len(prepared), batch_size):
-                batch = prepared[start:start + batch_size]
+                batch = prepared[start : start + batch_size]
                 rows = _generate_rows(batch, backend, settings, run, method, counts)
                 out.write_many(rows)
                 counts["written"] += len(rows)
@@ -190,32 +214,56 @@ def cache_responses(
     return counts
 
 
-def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backend,
-                   settings: GenerationSettings, run: str, method: str,
-                   counts: dict[str, int]) -> list[dict]:
+def _generate_rows(
+    batch: list[tuple[dict, Conversation, dict]],
+    backend: Backend,
+    settings: GenerationSettings,
+    run: str,
+    method: str,
+    counts: dict[str, int],
+) -> list[dict]:
     """One generate call for a batch -> its cache rows (failed requests are counted, not kept:
     a rerun asks again). A prompt that leaves the model fewer than max_new_tokens positions is
     not sent: its row says finish_reason "too_long" (counted; the same prompt would not fit on
     a rerun either)."""
-    too_long = {i: why for i, (_, conv, _) in enumerate(batch)
-                if (why := prompt_too_long(backend, conv, settings.max_new_tokens))}
+    too_long = {
+        i: why
+        for i, (_, conv, _) in enumerate(batch)
+        if (why := prompt_too_long(backend, conv, settings.max_new_tokens))
+    }
     if too_long:
         counts["too_long"] += len(too_long)
     sent = [conv for i, (_, conv, _) in enumerate(batch) if i not in too_long]
     answers = iter(backend.generate(sent, settings) if sent else [])
-    gens = [Generation("", "too_long", too_long[i][0], 0, 0.0, error=too_long[i][1])
-            if i in too_long else next(answers) for i in range(len(batch))]
+    gens = [
+        Generation("", "too_long", too_long[i][0], 0, 0.0, error=too_long[i][1])
+        if i in too_long
+        else next(answers)
+        for i in range(len(batch))
+    ]
     rows = []
     for (rec, _, extra), gen in zip(batch, gens, strict=True):
         if gen.finish_reason == "too_long":
             tqdm.write(f"not sent: {rec['id']}: {gen.error}", file=sys.stderr)
-            rows.append({
-                "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
-                "model": backend.model_id, "raw": "", "parsed": None, "parse_error": gen.error,
-                "finish_reason": "too_long", "prompt_tokens": gen.prompt_tokens,
-                "completion_tokens": 0, "latency_s": 0.0, "batch_size": len(batch),
-                "created_at": time.time(), **extra,
-            })
+            rows.append(
+                {
+                    "id": rec["id"],
+                    "lang": rec.get("lang"),
+                    "run": run,
+                    "method": method,
+                    "model": backend.model_id,
+                    "raw": "",
+                    "parsed": None,
+                    "parse_error": gen.error,
+                    "finish_reason": "too_long",
+                    "prompt_tokens": gen.prompt_tokens,
+                    "completion_tokens": 0,
+                    "latency_s": 0.0,
+                    "batch_size": len(batch),
+                    "created_at": time.time(),
+                    **extra,
+                }
+            )
             continue
         if gen.finish_reason == "error":
             counts["request_errors"] += 1
@@ -223,21 +271,32 @@ def _generate_rows(batch: list[tuple[dict, Conversation, dict]], backend: Backen
             continue
         parsed, error = parse_json_object(gen.text)
         counts["parse_failures"] += parsed is None
-        rows.append({
-            "id": rec["id"], "lang": rec.get("lang"), "run": run, "method": method,
-            "model": backend.model_id, "raw": gen.text, "parsed": parsed,
-            "parse_error": error, "parse_path": parse_path(gen.text),
-            "finish_reason": gen.finish_reason,
-            "prompt_tokens": gen.prompt_tokens,
-            "completion_tokens": gen.completion_tokens,
-            "latency_s": round(gen.latency_s, 4), "batch_size": len(batch),
-            "created_at": time.time(), **extra,
-        })
+        rows.append(
+            {
+                "id": rec["id"],
+                "lang": rec.get("lang"),
+                "run": run,
+                "method": method,
+                "model": backend.model_id,
+                "raw": gen.text,
+                "parsed": parsed,
+                "parse_error": error,
+                "parse_path": parse_path(gen.text),
+                "finish_reason": gen.finish_reason,
+                "prompt_tokens": gen.prompt_tokens,
+                "completion_tokens": gen.completion_tokens,
+                "latency_s": round(gen.latency_s, 4),
+                "batch_size": len(batch),
+                "created_at": time.time(),
+                **extra,
+            }
+        )
     return rows
 
 
-def prompt_too_long(backend: Backend, conversation: Conversation,
-                    max_new_tokens: int) -> tuple[int, str] | None:
+def prompt_too_long(
+    backend: Backend, conversation: Conversation, max_new_tokens: int
+) -> tuple[int, str] | None:
     """(prompt tokens, why) when the prompt plus max_new_tokens exceeds the model's context;
     None when it fits or the backend cannot tell (a server: it answers with an error then).
     No truncation: a cut report would be scored as if the model had seen all of it."""
@@ -248,5 +307,7 @@ def prompt_too_long(backend: Backend, conversation: Conversation,
     n = count(conversation)
     if n + max_new_tokens <= limit:
         return None
-    return n, (f"prompt of {n} tokens + max_new_tokens {max_new_tokens} exceeds the model's "
-               f"context of {limit} tokens")
+    return n, (
+        f"prompt of {n} tokens + max_new_tokens {max_new_tokens} exceeds the model's "
+        f"context of {limit} tokens"
+    )

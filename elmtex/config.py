@@ -70,13 +70,16 @@ def _check_type(key: str, default: Any, value: Any, source: str) -> Any:
         return value
     if key in AUTO_OR_BOOL_KEYS:
         if not (isinstance(value, bool) or value == "auto"):
-            raise ConfigError(f"Config key '{key}' (from {source}) wants true, false or auto, "
-                              f"got {value!r}.")
+            raise ConfigError(
+                f"Config key '{key}' (from {source}) wants true, false or auto, got {value!r}."
+            )
         return value
     if key in STRING_OR_LIST_KEYS and isinstance(value, list):
         if not value or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"Config key '{key}' (from {source}) wants a string or a "
-                              f"non-empty list of strings, got {value!r}.")
+            raise ConfigError(
+                f"Config key '{key}' (from {source}) wants a string or a "
+                f"non-empty list of strings, got {value!r}."
+            )
         return value
     if isinstance(default, bool) != isinstance(value, bool):
         raise ConfigError(f"Config key '{key}' (from {source}) wants a boolean, got {value!r}.")
@@ -116,14 +119,19 @@ def set_value(cfg: dict, assignment: str) -> None:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as e:
         problem = str(e).splitlines()[0]
-        raise ConfigError(f"--set {key}: the value {raw!r} is not valid YAML ({problem}); "
-                          "quote it, e.g. --set 'key=\"text\"'.") from None
+        raise ConfigError(
+            f"--set {key}: the value {raw!r} is not valid YAML ({problem}); "
+            "quote it, e.g. --set 'key=\"text\"'."
+        ) from None
     node = cfg
     parts = key.split(".")
     for i, part in enumerate(parts):
         if not isinstance(node, dict) or part not in node:
-            if isinstance(node, dict) and i > 0 and (
-                    node == {} or ".".join(parts[:i]) in OPEN_SECTIONS):
+            if (
+                isinstance(node, dict)
+                and i > 0
+                and (node == {} or ".".join(parts[:i]) in OPEN_SECTIONS)
+            ):
                 break  # free-form section
             raise _unknown_key(key, cfg, "--set")
         if i < len(parts) - 1:
@@ -148,8 +156,9 @@ def load_yaml(path: Path) -> dict:
     return data
 
 
-def load_config(config_file: str | Path | None = None, overrides: list[str] = (),
-                resolve_auto: bool = True) -> dict:
+def load_config(
+    config_file: str | Path | None = None, overrides: list[str] = (), resolve_auto: bool = True
+) -> dict:
     """default.yaml <- experiment file (may name further `include:` files) <- --set values;
     then every `auto` precision resolved for this machine (elmtex.hardware.resolve_precision),
     so what a manifest records, and what decides whether caches may be mixed, is concrete."""
@@ -189,7 +198,11 @@ def _include_chain(path: Path, seen: tuple = ()) -> list[Path]:
 def add_config_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--config", help="experiment YAML overlaid on configs/default.yaml")
     parser.add_argument(
-        "--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="overrides",
         help="override one config value, e.g. --set backend.batch_size=4 (repeatable)",
     )
     return parser

@@ -45,22 +45,26 @@ from elmtex.task import Task
 WHITESPACE_MODES = ("spaced", "compact", "none")
 # llguidance's fixed-layout settings per guard (`x-guidance` in the schema; its README swaps the
 # two separators' descriptions: item_separator goes between members, key_separator after keys).
-LAYOUTS = {"spaced": {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "},
-           "compact": {"whitespace_flexible": False}}
+LAYOUTS = {
+    "spaced": {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "},
+    "compact": {"whitespace_flexible": False},
+}
 
 # A value is empty or words separated by single spaces: no newline, tab, run of spaces, or
 # leading or trailing space (each would be a place for a whitespace loop). "fever; cough" fits.
 VALUE_PATTERN = r"^(\S+( \S+)*)?$"
 
 
-def task_json_schema(task: Task, whitespace: str = "spaced",
-                     max_value_chars: int | None = None) -> dict[str, Any]:
+def task_json_schema(
+    task: Task, whitespace: str = "spaced", max_value_chars: int | None = None
+) -> dict[str, Any]:
     """The JSON schema of one answer of `task`, with the whitespace guard unless `whitespace` is
     "none": a value pattern, and llguidance's `x-guidance` whitespace setting, which vLLM's
     guidance backend reads too (other engines ignore it)."""
     if whitespace not in WHITESPACE_MODES:
-        raise ValueError(f"generation.json_whitespace must be one of {WHITESPACE_MODES}, "
-                         f"got {whitespace!r}.")
+        raise ValueError(
+            f"generation.json_whitespace must be one of {WHITESPACE_MODES}, got {whitespace!r}."
+        )
     guard = whitespace != "none"
     properties: dict[str, Any] = {}
     for f in task.fields:
@@ -94,8 +98,9 @@ def schema_from_config(cfg: dict) -> dict[str, Any] | None:
         return None
     from elmtex.task import load_task
 
-    return task_json_schema(load_task(cfg["task"]), g.get("json_whitespace", "spaced"),
-                            g.get("max_value_chars"))
+    return task_json_schema(
+        load_task(cfg["task"]), g.get("json_whitespace", "spaced"), g.get("max_value_chars")
+    )
 
 
 def llguidance_grammar(schema: dict[str, Any]) -> str:
@@ -117,10 +122,13 @@ def llguidance_tokenizer(hf_tokenizer: Any, vocab_size: int, stop_ids: list[int]
     import llguidance.hf
 
     if not getattr(hf_tokenizer, "is_fast", False):
-        raise ValueError("Constrained decoding needs a fast (Rust) Hugging Face tokenizer; "
-                         f"{type(hf_tokenizer).__name__} is not one.")
-    return llguidance.hf.from_tokenizer(hf_tokenizer, n_vocab=max(vocab_size, len(hf_tokenizer)),
-                                        eos_token=sorted(stop_ids))
+        raise ValueError(
+            "Constrained decoding needs a fast (Rust) Hugging Face tokenizer; "
+            f"{type(hf_tokenizer).__name__} is not one."
+        )
+    return llguidance.hf.from_tokenizer(
+        hf_tokenizer, n_vocab=max(vocab_size, len(hf_tokenizer)), eos_token=sorted(stop_ids)
+    )
 
 
 class TokenClasses:
@@ -140,8 +148,9 @@ class TokenClasses:
             return torch.tensor([test(t) for t in texts], dtype=torch.bool)
 
         self.closes_string = mask(lambda t: t.startswith('"'))
-        self.closes_container = mask(lambda t: ("]" in t or "}" in t) and not t.strip(" ]},")
-                                     and not t.startswith(","))
+        self.closes_container = mask(
+            lambda t: ("]" in t or "}" in t) and not t.strip(" ]},") and not t.startswith(",")
+        )
         self.empty_value = mask(lambda t: t.strip(" ") in ('"', '""'))
 
 
@@ -149,7 +158,7 @@ def closing_reserve(schema: dict[str, Any], hf_tokenizer: Any) -> int:
     """Tokens it takes to finish an answer from any point: the whole object with every value
     empty, in the schema's layout, with a quarter more and a few tokens to spare (the grammar
     may spell a key in more tokens than the tokenizer would; a closing quote; the stop token)."""
-    layout = (schema.get("x-guidance") or {})
+    layout = schema.get("x-guidance") or {}
     item_sep, key_sep = layout.get("item_separator", ", "), layout.get("key_separator", ": ")
     empty = {k: [] if p.get("type") == "array" else "" for k, p in schema["properties"].items()}
     text = json.dumps(empty, separators=(item_sep, key_sep))
@@ -168,9 +177,16 @@ class SchemaLogitsProcessor:
     With `max_new_tokens`, `reserve` and `classes` set, rows close their answer when the budget
     runs short (see the module docstring); `closed` says which rows did."""
 
-    def __init__(self, ll_tokenizer: Any, grammar: str, batch_size: int, stop_ids: set[int],
-                 max_new_tokens: int | None = None, reserve: int = 0,
-                 classes: TokenClasses | None = None):
+    def __init__(
+        self,
+        ll_tokenizer: Any,
+        grammar: str,
+        batch_size: int,
+        stop_ids: set[int],
+        max_new_tokens: int | None = None,
+        reserve: int = 0,
+        classes: TokenClasses | None = None,
+    ):
         import llguidance
         import numpy as np
 
@@ -183,8 +199,9 @@ class SchemaLogitsProcessor:
         self.finished = [False] * batch_size
         self.started = False
         self.bitmask = np.full((batch_size, (ll_tokenizer.vocab_size + 31) // 32), -1, np.int32)
-        self.closing_step = (None if max_new_tokens is None or classes is None
-                             else max(0, max_new_tokens - reserve))
+        self.closing_step = (
+            None if max_new_tokens is None or classes is None else max(0, max_new_tokens - reserve)
+        )
         self.classes = classes
         self.step = 0
         self.in_string = [False] * batch_size  # JSON lexer state of each row's answer so far
@@ -212,8 +229,10 @@ class SchemaLogitsProcessor:
                     self.finished[i] = True
                     continue
                 if not self.matchers[i].consume_token(token):
-                    raise RuntimeError(f"constrained decoding: row {i} took token {token} that "
-                                       f"its grammar refuses: {self.matchers[i].get_error()}")
+                    raise RuntimeError(
+                        f"constrained decoding: row {i} took token {token} that "
+                        f"its grammar refuses: {self.matchers[i].get_error()}"
+                    )
                 if self.classes is not None:
                     self._track(i, token)
             self.step += 1
@@ -238,8 +257,7 @@ class SchemaLogitsProcessor:
         width = allowed.shape[-1]
         c = self.classes
         for k, i in enumerate(rows):
-            order = (c.closes_string,) if self.in_string[i] else (c.closes_container,
-                                                                  c.empty_value)
+            order = (c.closes_string,) if self.in_string[i] else (c.closes_container, c.empty_value)
             for cls in order:
                 narrowed = allowed[k] & cls[:width]
                 if narrowed.any():  # else (a key, the stop token): the grammar's own choice
@@ -269,5 +287,8 @@ def decisive_generation(generation: dict[str, Any]) -> dict[str, Any]:
         if out.get("max_value_chars") is None:  # caches from before the key keep their print
             out.pop("max_value_chars", None)
         return out
-    return {k: v for k, v in generation.items()
-            if k not in ("constrained", "json_whitespace", "max_value_chars")}
+    return {
+        k: v
+        for k, v in generation.items()
+        if k not in ("constrained", "json_whitespace", "max_value_chars")
+    }

@@ -28,8 +28,9 @@ def peak_memory() -> dict[str, int | None]:
     cuda = None
     torch = sys.modules.get("torch")  # only if the stage loaded it: never import it here
     if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-        cuda = int(max(torch.cuda.max_memory_allocated(i)
-                       for i in range(torch.cuda.device_count())))
+        cuda = int(
+            max(torch.cuda.max_memory_allocated(i) for i in range(torch.cuda.device_count()))
+        )
     return {"peak_rss_bytes": rss_bytes, "peak_cuda_bytes": cuda}
 
 
@@ -49,8 +50,9 @@ def record_peak_memory(cache_path: Path) -> None:
     manifest = read_json(path)
     old = manifest.get("peak_memory") or {}
     new = peak_memory()
-    manifest["peak_memory"] = {k: max((x for x in (old.get(k), v) if x is not None), default=None)
-                               for k, v in new.items()}
+    manifest["peak_memory"] = {
+        k: max((x for x in (old.get(k), v) if x is not None), default=None) for k, v in new.items()
+    }
     write_json(path, manifest)
 
 
@@ -88,7 +90,8 @@ def run_costs(rows: Iterable[dict], manifest: dict | None) -> dict[str, Any]:
         "generated_tokens_per_record": _mean(completion, n_completion),
         "engine": m.get("backend"),
         "dtype": m.get("dtype"),
-        "hardware": hardware if isinstance(hardware, str) or hardware is None
+        "hardware": hardware
+        if isinstance(hardware, str) or hardware is None
         else _describe_hardware(hardware),
         "peak_rss_bytes": peak.get("peak_rss_bytes"),
         "peak_cuda_bytes": peak.get("peak_cuda_bytes"),

@@ -133,8 +133,14 @@ class MatchCounts:
         return MatchCounts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": self.precision,
-                "recall": self.recall, "f1": self.f1}
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+        }
 
 
 def _check_threshold(threshold: float) -> float:
@@ -143,8 +149,11 @@ def _check_threshold(threshold: float) -> float:
     return float(threshold)
 
 
-def match_items(gold: Sequence[str], pred: Sequence[str], threshold: float = DEFAULT_THRESHOLD,
-                ) -> tuple[MatchCounts, list[tuple[int, int, float]]]:
+def match_items(
+    gold: Sequence[str],
+    pred: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> tuple[MatchCounts, list[tuple[int, int, float]]]:
     """One-to-one greedy matching of gold items to predicted items.
 
     Returns the counts and the matched pairs (gold index, predicted index, similarity), in the
@@ -182,8 +191,7 @@ class EntityBackend(Protocol):
         """The entities of one field value (none for N/A or empty)."""
         ...
 
-    def compare(self, gold_entities: list[str], pred_entities: list[str]) -> MatchCounts:
-        ...
+    def compare(self, gold_entities: list[str], pred_entities: list[str]) -> MatchCounts: ...
 
 
 class ItemsBackend:
@@ -229,8 +237,13 @@ class UmlsBackend:
 
     name = "umls"
 
-    def __init__(self, model: str = "en_core_sci_scibert", linker: str = "umls",
-                 task: Task | None = None, resolve_abbreviations: bool = True):
+    def __init__(
+        self,
+        model: str = "en_core_sci_scibert",
+        linker: str = "umls",
+        task: Task | None = None,
+        resolve_abbreviations: bool = True,
+    ):
         self.model = model
         self.linker = linker
         self.task = task
@@ -239,19 +252,24 @@ class UmlsBackend:
             import spacy
         except ImportError as e:
             raise EntityBackendUnavailable(
-                f"{_umls_install_hint(model)} (import failed: {e})") from e
+                f"{_umls_install_hint(model)} (import failed: {e})"
+            ) from e
         try:
             self.nlp = spacy.load(model)
         except OSError as e:
             raise EntityBackendUnavailable(
-                f"scispaCy model '{model}' is not installed. {_umls_install_hint(model)}") from e
+                f"scispaCy model '{model}' is not installed. {_umls_install_hint(model)}"
+            ) from e
         try:
-            self.nlp.add_pipe("scispacy_linker", config={
-                "resolve_abbreviations": resolve_abbreviations, "linker_name": linker})
+            self.nlp.add_pipe(
+                "scispacy_linker",
+                config={"resolve_abbreviations": resolve_abbreviations, "linker_name": linker},
+            )
         except OSError as e:  # the knowledge base download failed (offline)
             raise EntityBackendUnavailable(
                 f"The scispaCy '{linker}' linker could not load its knowledge base ({e}). "
-                f"{_umls_install_hint(model)}") from e
+                f"{_umls_install_hint(model)}"
+            ) from e
 
     def entities(self, text: str | list[str], lang: str = "") -> list[str]:
         """The top-candidate CUI of every linked mention, in text order (unlinked ones are
@@ -272,15 +290,17 @@ class UmlsBackend:
         return MatchCounts(tp=len(g & p), fp=len(p - g), fn=len(g - p))
 
 
-def make_entity_backend(name: str, task: Task, threshold: float = DEFAULT_THRESHOLD,
-                        ) -> EntityBackend:
+def make_entity_backend(
+    name: str,
+    task: Task,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> EntityBackend:
     """The backend called `name`; `threshold` applies to `items` only."""
     if name == "items":
         return ItemsBackend(task, threshold)
     if name == "umls":
         return UmlsBackend(task=task)
-    raise ConfigError(
-        f"Unknown entity backend {name!r}; valid names: {', '.join(BACKEND_NAMES)}.")
+    raise ConfigError(f"Unknown entity backend {name!r}; valid names: {', '.join(BACKEND_NAMES)}.")
 
 
 def micro(counts: Iterable[MatchCounts]) -> MatchCounts:

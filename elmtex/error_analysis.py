@@ -36,30 +36,47 @@ from elmtex.task import Task
 
 VALUE_FIELDS = ("age", "gender")
 # Per-record columns of RunAnalysis.values.
-COLUMNS = ("predicted", "correct", "misplaced", "spurious", "gold", "gold_elsewhere",
-           "gold_nowhere", "strict_parse", "lenient_parse",
-           *(f"{f}_{kind}" for f in VALUE_FIELDS for kind in ("strict", "normalised")))
+COLUMNS = (
+    "predicted",
+    "correct",
+    "misplaced",
+    "spurious",
+    "gold",
+    "gold_elsewhere",
+    "gold_nowhere",
+    "strict_parse",
+    "lenient_parse",
+    *(f"{f}_{kind}" for f in VALUE_FIELDS for kind in ("strict", "normalised")),
+)
 _COL = {c: i for i, c in enumerate(COLUMNS)}
 
 # name -> (label, kind, per-record values from the (n, columns) matrix)
 SHARES = {
     "misplaced_share": ("predicted items in the wrong category", ("misplaced", "predicted")),
     "spurious_share": ("predicted items found in no gold category", ("spurious", "predicted")),
-    "gold_elsewhere_share": ("gold items found under another category",
-                             ("gold_elsewhere", "gold")),
+    "gold_elsewhere_share": ("gold items found under another category", ("gold_elsewhere", "gold")),
     "gold_nowhere_share": ("gold items found nowhere", ("gold_nowhere", "gold")),
 }
-RATES = {"strict_parse_rate": ("strict JSON parse rate (study)", "strict_parse"),
-         "lenient_parse_rate": ("lenient JSON parse rate (evaluated)", "lenient_parse")}
-VALUES = {f"{f}_{kind}": (f"{f} exact match ({kind})", f"{f}_{kind}")
-          for f in VALUE_FIELDS for kind in ("strict", "normalised")}
-LABELS = {**{k: v[0] for k, v in SHARES.items()}, **{k: v[0] for k, v in RATES.items()},
-          **{k: v[0] for k, v in VALUES.items()}}
+RATES = {
+    "strict_parse_rate": ("strict JSON parse rate (study)", "strict_parse"),
+    "lenient_parse_rate": ("lenient JSON parse rate (evaluated)", "lenient_parse"),
+}
+VALUES = {
+    f"{f}_{kind}": (f"{f} exact match ({kind})", f"{f}_{kind}")
+    for f in VALUE_FIELDS
+    for kind in ("strict", "normalised")
+}
+LABELS = {
+    **{k: v[0] for k, v in SHARES.items()},
+    **{k: v[0] for k, v in RATES.items()},
+    **{k: v[0] for k, v in VALUES.items()},
+}
 
 
 @dataclass
 class RunAnalysis:
     """Per record (by id): its language and a row of COLUMNS (nan = not applicable)."""
+
     lang: dict[str, str] = field(default_factory=dict)
     values: dict[str, np.ndarray] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
@@ -81,8 +98,15 @@ def _specs(m: np.ndarray, value_fields: Sequence[str]) -> dict[str, tuple[str, n
     return out
 
 
-def _estimates(ids: list[str], matrix: np.ndarray, langs: list[str], value_fields,
-               n_boot: int, seed: int, alpha: float) -> dict[str, dict]:
+def _estimates(
+    ids: list[str],
+    matrix: np.ndarray,
+    langs: list[str],
+    value_fields,
+    n_boot: int,
+    seed: int,
+    alpha: float,
+) -> dict[str, dict]:
     """{"overall": {name: ci}, "per_language": {lang: {name: ci}}}."""
     boot = stats.Bootstrap(n_boot, seed, alpha)
     keys = np.array([id_hash(i) for i in ids], dtype=np.uint64)
@@ -97,18 +121,30 @@ def _estimates(ids: list[str], matrix: np.ndarray, langs: list[str], value_field
                 masked = np.where(_mask(lang_arr[sl] == lang, values), values, np.nan)
                 boot.add((lang, name), kind, masked, w)
     names = list(_specs(matrix[:0], value_fields))
-    return {"overall": {n: {"label": LABELS[n], **boot.ci(("all", n))} for n in names},
-            "per_language": {lang: {n: {"label": LABELS[n], **boot.ci((lang, n))}
-                                    for n in names} for lang in sorted(set(langs))}}
+    return {
+        "overall": {n: {"label": LABELS[n], **boot.ci(("all", n))} for n in names},
+        "per_language": {
+            lang: {n: {"label": LABELS[n], **boot.ci((lang, n))} for n in names}
+            for lang in sorted(set(langs))
+        },
+    }
 
 
 def _mask(rows: np.ndarray, values: np.ndarray) -> np.ndarray:
     return rows.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
-def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Sequence[str],
-                threshold: float, manifest: dict | None = None, n_boot: int = 1000,
-                seed: int = 1234, alpha: float = 0.05) -> RunAnalysis:
+def analyse_run(
+    task: Task,
+    gold,
+    cache_rows: Iterable[dict],
+    text_fields: Sequence[str],
+    threshold: float,
+    manifest: dict | None = None,
+    n_boot: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+) -> RunAnalysis:
     """The error analysis of one run (rules in the module docstring). `gold` maps record id to
     its record (a dict or io.SplitIndex); `text_fields` are the categories of the entity
     metric; `manifest` (the run's) adds what produced the answers to the cost summary."""
@@ -165,19 +201,32 @@ def analyse_run(task: Task, gold, cache_rows: Iterable[dict], text_fields: Seque
     return out
 
 
-def compare_analyses(runs: dict[str, RunAnalysis], baseline: str, n_boot: int = 1000,
-                     seed: int = 1234, alpha: float = 0.05) -> dict:
+def compare_analyses(
+    runs: dict[str, RunAnalysis],
+    baseline: str,
+    n_boot: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+) -> dict:
     """Paired-bootstrap differences (run - baseline) of every estimate, overall and per
     language, on the records every run has."""
     common = [i for i in runs[baseline].values if all(i in r.values for r in runs.values())]
     langs = np.array([runs[baseline].lang[i] for i in common])
     keys = np.array([id_hash(i) for i in common], dtype=np.uint64)
-    value_fields = [f for f in VALUE_FIELDS
-                    if not np.isnan(runs[baseline].values[common[0]][_COL[f"{f}_strict"]])] \
-        if common else []
+    value_fields = (
+        [
+            f
+            for f in VALUE_FIELDS
+            if not np.isnan(runs[baseline].values[common[0]][_COL[f"{f}_strict"]])
+        ]
+        if common
+        else []
+    )
     boot = stats.Bootstrap(n_boot, seed, alpha)
-    mats = {name: np.array([r.values[i] for i in common]).reshape(len(common), len(COLUMNS))
-            for name, r in runs.items()}
+    mats = {
+        name: np.array([r.values[i] for i in common]).reshape(len(common), len(COLUMNS))
+        for name, r in runs.items()
+    }
     lang_names = sorted(set(langs.tolist()))
     for start in range(0, len(common), 512):
         sl = slice(start, start + 512)
@@ -191,15 +240,31 @@ def compare_analyses(runs: dict[str, RunAnalysis], baseline: str, n_boot: int = 
                 boot.add_paired((name, "all", m), kind, base[m][1], values, w)
                 for lang in lang_names:
                     keep = _mask(langs[sl] == lang, values)
-                    boot.add_paired((name, lang, m), kind, np.where(keep, base[m][1], np.nan),
-                                    np.where(keep, values, np.nan), w)
+                    boot.add_paired(
+                        (name, lang, m),
+                        kind,
+                        np.where(keep, base[m][1], np.nan),
+                        np.where(keep, values, np.nan),
+                        w,
+                    )
     names = list(_specs(np.zeros((0, len(COLUMNS))), value_fields))
-    return {"baseline": baseline, "n_common": len(common), "labels": LABELS,
-            # each run on its own records, for the report's run columns and cost table
-            "per_run": {name: {k: r.summary.get(k) for k in ("overall", "per_language",
-                                                              "costs")}
-                        for name, r in runs.items()},
-            "diffs": {name: {"overall": {m: boot.diff((name, "all", m)) for m in names},
-                             "per_language": {lang: {m: boot.diff((name, lang, m))
-                                                     for m in names} for lang in lang_names}}
-                      for name in runs if name != baseline}}
+    return {
+        "baseline": baseline,
+        "n_common": len(common),
+        "labels": LABELS,
+        # each run on its own records, for the report's run columns and cost table
+        "per_run": {
+            name: {k: r.summary.get(k) for k in ("overall", "per_language", "costs")}
+            for name, r in runs.items()
+        },
+        "diffs": {
+            name: {
+                "overall": {m: boot.diff((name, "all", m)) for m in names},
+                "per_language": {
+                    lang: {m: boot.diff((name, lang, m)) for m in names} for lang in lang_names
+                },
+            }
+            for name in runs
+            if name != baseline
+        },
+    }

@@ -83,8 +83,7 @@ def chat_example(task: Task, template: PromptTemplate, record: dict) -> dict:
     """One training example in TRL's conversational prompt-completion format, plus its id."""
     prompt = template.render(task, record[task.input_key])
     completion = [{"role": "assistant", "content": gold_answer(task, record[task.output_key])}]
-    return {"id": record["id"], "lang": record["lang"], "prompt": prompt,
-            "completion": completion}
+    return {"id": record["id"], "lang": record["lang"], "prompt": prompt, "completion": completion}
 
 
 def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
@@ -99,14 +98,16 @@ def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
         val = load_split(data_dir, langs, ft["val_split"], task, ft["val_limit"])
     else:
         if not ft["val_limit"]:
-            raise FinetuneError("finetune.val_split is null: set finetune.val_limit to the number "
-                                "of train records per language to hold out as val.")
+            raise FinetuneError(
+                "finetune.val_split is null: set finetune.val_limit to the number "
+                "of train records per language to hold out as val."
+            )
         train, val = [], []
         for lang in langs:
             recs = load_split(data_dir, [lang], ft["train_split"], task)
             random.Random(ft["seed"]).shuffle(recs)
             val += recs[: ft["val_limit"]]
-            rest = recs[ft["val_limit"]:]
+            rest = recs[ft["val_limit"] :]
             train += rest[: ft["train_limit"]] if ft["train_limit"] is not None else rest
     for rows in (train, val):
         random.Random(ft["seed"]).shuffle(rows)  # mix languages and specialties
@@ -116,15 +117,22 @@ def train_val_records(cfg: dict, task: Task) -> tuple[list[dict], list[dict]]:
 def read_chat_file(path: Path) -> list[dict]:
     if not path.exists():
         raise FinetuneError(
-            f"{path} not found. Run: python scripts/prepare_train_chat_data.py (same --config)")
+            f"{path} not found. Run: python scripts/prepare_train_chat_data.py (same --config)"
+        )
     rows = [row for _, row in read_jsonl(path)]
     for row in rows:
         prompt, completion = row.get("prompt"), row.get("completion")
-        if not (isinstance(prompt, list) and prompt and isinstance(completion, list)
-                and [m.get("role") for m in completion] == ["assistant"]):
-            raise FinetuneError(f"{path}: record {row.get('id')} is not a prompt-completion chat "
-                                "(a prompt, then one assistant message); regenerate it with "
-                                "scripts/prepare_train_chat_data.py")
+        if not (
+            isinstance(prompt, list)
+            and prompt
+            and isinstance(completion, list)
+            and [m.get("role") for m in completion] == ["assistant"]
+        ):
+            raise FinetuneError(
+                f"{path}: record {row.get('id')} is not a prompt-completion chat "
+                "(a prompt, then one assistant message); regenerate it with "
+                "scripts/prepare_train_chat_data.py"
+            )
     return rows
 
 
@@ -141,27 +149,34 @@ def record_tokens(tokenizer: Any, row: dict) -> tuple[list[int], int]:
     rendered text tokenised without extra special tokens, as the transformers backend does).
     """
     rid = row.get("id")
-    prompt_ids = tokenizer.apply_chat_template(row["prompt"], tokenize=True, return_dict=True,
-                                               add_generation_prompt=True)["input_ids"]
-    full_ids = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=True,
-                                             return_dict=True)["input_ids"]
+    prompt_ids = tokenizer.apply_chat_template(
+        row["prompt"], tokenize=True, return_dict=True, add_generation_prompt=True
+    )["input_ids"]
+    full_ids = tokenizer.apply_chat_template(
+        row["prompt"] + row["completion"], tokenize=True, return_dict=True
+    )["input_ids"]
     if full_ids[: len(prompt_ids)] != prompt_ids:
         raise LabelMaskError(
             f"record {rid}: the chat template renders the prompt differently alone (with the "
             "generation prompt) than inside prompt + completion, so the answer's tokens cannot "
             "be told from the prompt's; likely cause: a chat template mismatch (a template that "
-            "rewrites earlier turns, or one without a generation prompt). Fix the chat template.")
+            "rewrites earlier turns, or one without a generation prompt). Fix the chat template."
+        )
     if len(full_ids) == len(prompt_ids):
         raise LabelMaskError(
             f"record {rid}: the completion mask is empty (prompt + completion has no token past "
             "the prompt), so it trains on nothing. Likely cause: a chat template mismatch (one "
-            "that drops the assistant's turn); check the model's chat template.")
-    sent = tokenizer(tokenizer.apply_chat_template(row["prompt"], tokenize=False,
-                                                   add_generation_prompt=True),
-                     add_special_tokens=False)["input_ids"]
+            "that drops the assistant's turn); check the model's chat template."
+        )
+    sent = tokenizer(
+        tokenizer.apply_chat_template(row["prompt"], tokenize=False, add_generation_prompt=True),
+        add_special_tokens=False,
+    )["input_ids"]
     if sent != prompt_ids:
-        raise LabelMaskError(f"record {rid}: the prompt trained on is not the prompt the naive "
-                             "stage sends (the tokenizer adds special tokens to chat templates)")
+        raise LabelMaskError(
+            f"record {rid}: the prompt trained on is not the prompt the naive "
+            "stage sends (the tokenizer adds special tokens to chat templates)"
+        )
     return full_ids, len(prompt_ids)
 
 
@@ -187,16 +202,23 @@ def tokenize_examples(rows: Iterable[dict], tokenizer: Any) -> list[Example]:
     return out
 
 
-def apply_length_policy(examples: list[Example], max_length: int | None,
-                        policy: str) -> tuple[list[Example], dict[str, Any]]:
+def apply_length_policy(
+    examples: list[Example], max_length: int | None, policy: str
+) -> tuple[list[Example], dict[str, Any]]:
     """Keep what fits in `max_length` tokens. `drop` leaves overlong examples out; `truncate`
     cuts them at `max_length` (the answer loses its end, and with it the end-of-turn token).
     An example whose prompt alone fills `max_length` has no answer token left: dropped either way.
     """
     if policy not in OVERLONG_POLICIES:
         raise FinetuneError(f"finetune.overlong must be one of {OVERLONG_POLICIES}, got {policy!r}")
-    report = {"max_length": max_length, "policy": policy, "overlong": 0, "dropped": 0,
-              "truncated": 0, "dropped_ids": []}
+    report = {
+        "max_length": max_length,
+        "policy": policy,
+        "overlong": 0,
+        "dropped": 0,
+        "truncated": 0,
+        "dropped_ids": [],
+    }
     if max_length is None:
         return examples, report
     kept = []
@@ -209,14 +231,16 @@ def apply_length_policy(examples: list[Example], max_length: int | None,
             report["dropped"] += 1
             report["dropped_ids"].append(ex.id)
             continue
-        kept.append(Example(ex.id, ex.input_ids[:max_length], ex.n_prompt, ex.n_total,
-                            truncated=True))
+        kept.append(
+            Example(ex.id, ex.input_ids[:max_length], ex.n_prompt, ex.n_total, truncated=True)
+        )
         report["truncated"] += 1
     return kept, report
 
 
-def preflight(rows: list[dict], tokenizer: Any, max_length: int | None,
-              policy: str) -> tuple[list[dict], list[Example], dict[str, Any]]:
+def preflight(
+    rows: list[dict], tokenizer: Any, max_length: int | None, policy: str
+) -> tuple[list[dict], list[Example], dict[str, Any]]:
     """(the rows to train on, their checked examples, the length report): every record
     tokenised and checked (`record_tokens`), then the `overlong` policy applied."""
     examples, report = apply_length_policy(tokenize_examples(rows, tokenizer), max_length, policy)
@@ -237,12 +261,12 @@ def to_dataset(rows: list[dict]) -> Any:
     """A datasets.Dataset of prompt-completion records (and their ids) for SFTTrainer."""
     from datasets import Dataset
 
-    return Dataset.from_list([{"id": r["id"], "prompt": r["prompt"],
-                               "completion": r["completion"]} for r in rows])
+    return Dataset.from_list(
+        [{"id": r["id"], "prompt": r["prompt"], "completion": r["completion"]} for r in rows]
+    )
 
 
-def cut_and_check(dataset: Any, examples: list[Example], max_length: int | None,
-                  what: str) -> Any:
+def cut_and_check(dataset: Any, examples: list[Example], max_length: int | None, what: str) -> Any:
     """SFTTrainer's tokenised dataset, cut at `max_length` (TRL leaves padding-free batches
     uncut), after checking it against the pre-flight record by record: the same tokens, and
     labels (from TRL's completion mask) on exactly the completion."""
@@ -256,11 +280,15 @@ def cut_and_check(dataset: Any, examples: list[Example], max_length: int | None,
         if max_length is not None and len(ids) > max_length:
             ids, labels = ids[:max_length], labels[:max_length]
         trained = sum(1 for t in labels if t != IGNORE)
-        if ids != ex.input_ids or trained != ex.n_trained or any(
-                t != IGNORE for t in labels[: ex.n_prompt]):
+        if (
+            ids != ex.input_ids
+            or trained != ex.n_trained
+            or any(t != IGNORE for t in labels[: ex.n_prompt])
+        ):
             raise LabelMaskError(
                 f"{what}: record {row['id']}: TRL's tokens or completion mask ({trained} labels) "
-                f"differ from the pre-flight check's ({ex.n_trained}); check the chat template")
+                f"differ from the pre-flight check's ({ex.n_trained}); check the chat template"
+            )
         return {"input_ids": ids, "labels": labels}
 
     if len(dataset) != len(examples):
@@ -291,8 +319,17 @@ def register_varlen_attention() -> str:
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
     from transformers.masking_utils import AttentionMaskInterface, flash_attention_mask
 
-    def attention(module, query, key, value, attention_mask, dropout=0.0, scaling=None,
-                  is_causal=None, **kwargs):
+    def attention(
+        module,
+        query,
+        key,
+        value,
+        attention_mask,
+        dropout=0.0,
+        scaling=None,
+        is_causal=None,
+        **kwargs,
+    ):
         q_len, kv_len = query.shape[2], key.shape[2]
         if q_len != kv_len:
             raise NotImplementedError(f"{VARLEN_ATTENTION} is for training (no KV cache)")
@@ -300,17 +337,33 @@ def register_varlen_attention() -> str:
         if attention_mask is None and bounds is not None:
             bounds = bounds.tolist()
             outs = [
-                sdpa_attention_forward(module, query[:, :, s:e], key[:, :, s:e],
-                                       value[:, :, s:e], None, dropout=dropout, scaling=scaling,
-                                       is_causal=True)[0]
-                for s, e in zip(bounds[:-1], bounds[1:], strict=True) if e > s
+                sdpa_attention_forward(
+                    module,
+                    query[:, :, s:e],
+                    key[:, :, s:e],
+                    value[:, :, s:e],
+                    None,
+                    dropout=dropout,
+                    scaling=scaling,
+                    is_causal=True,
+                )[0]
+                for s, e in zip(bounds[:-1], bounds[1:], strict=True)
+                if e > s
             ]
             return torch.cat(outs, dim=1), None
         if attention_mask is not None:  # 2D padding mask -> causal & padding, 4D boolean
             causal = torch.ones(q_len, kv_len, dtype=torch.bool, device=query.device).tril()
             attention_mask = causal[None, None] & attention_mask[:, None, None, :].bool()
-        return sdpa_attention_forward(module, query, key, value, attention_mask,
-                                      dropout=dropout, scaling=scaling, is_causal=True)
+        return sdpa_attention_forward(
+            module,
+            query,
+            key,
+            value,
+            attention_mask,
+            dropout=dropout,
+            scaling=scaling,
+            is_causal=True,
+        )
 
     AttentionInterface.register(VARLEN_ATTENTION, attention)
     # FlashAttention-style masks: None unless there is padding, then the 2D padding mask.
@@ -329,8 +382,10 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
     where = "GPU" if cuda else "CPU"
     if method == "qlora":
-        return "qlora", (f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
-                         f"double quantisation, {dtype} compute); LoRA adapters train on top.")
+        return "qlora", (
+            f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
+            f"double quantisation, {dtype} compute); LoRA adapters train on top."
+        )
     return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
 
 
@@ -348,9 +403,13 @@ def quant_config(dtype: str) -> Any:
         # FSDP shards parameters of one dtype: store the packed 4-bit weights in bf16 (the
         # FSDP-QLoRA recipe); the values, and a run without FSDP, are unchanged.
         quant["bnb_4bit_quant_storage"] = torch.bfloat16
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",
-                              bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=getattr(torch, dtype), **quant)
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=getattr(torch, dtype),
+        **quant,
+    )
 
 
 def count_4bit_layers(model: Any) -> int:
@@ -362,44 +421,56 @@ def count_4bit_layers(model: Any) -> int:
     return sum(isinstance(m, Linear4bit) for m in model.modules())
 
 
-def load_base_for_training(path: str, mode: str, dtype: str, attn_implementation: str,
-                           gradient_checkpointing: bool) -> Any:
+def load_base_for_training(
+    path: str, mode: str, dtype: str, attn_implementation: str, gradient_checkpointing: bool
+) -> Any:
     """A freshly loaded base model, never run before: with bitsandbytes 4-bit layers a
     generate or no-grad forward before training has been seen to leave every later gradient
     silently zero (GradientCheck stops such a run at its first step)."""
     import torch
     from transformers import AutoModelForCausalLM
 
-    kwargs: dict[str, Any] = {"dtype": getattr(torch, dtype),
-                              "attn_implementation": attn_implementation}
+    kwargs: dict[str, Any] = {
+        "dtype": getattr(torch, dtype),
+        "attn_implementation": attn_implementation,
+    }
     if mode != "qlora":
         return AutoModelForCausalLM.from_pretrained(path, **kwargs)
     try:
         import bitsandbytes  # noqa: F401
     except ImportError as e:
-        raise FinetuneError(f"finetune.method qlora loads the base model in 4 bits with "
-                            f"bitsandbytes, which does not import here ({e}). Install it: "
-                            f"{QLORA_INSTALL}.") from e
+        raise FinetuneError(
+            f"finetune.method qlora loads the base model in 4 bits with "
+            f"bitsandbytes, which does not import here ({e}). Install it: "
+            f"{QLORA_INSTALL}."
+        ) from e
     kwargs["quantization_config"] = quant_config(dtype)
     # One whole copy per process: this process's GPU under `accelerate launch`, else GPU 0; or
     # the CPU, where bitsandbytes 0.50 has its own 4-bit kernels.
-    kwargs["device_map"] = ({"": int(os.environ.get("LOCAL_RANK", 0))}
-                            if torch.cuda.is_available() else {"": "cpu"})
+    kwargs["device_map"] = (
+        {"": int(os.environ.get("LOCAL_RANK", 0))} if torch.cuda.is_available() else {"": "cpu"}
+    )
     try:
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
     except (RuntimeError, ValueError, ImportError, NotImplementedError) as e:
-        raise FinetuneError(f"finetune.method qlora: loading {path} in 4 bits failed: {e}. "
-                            f"Check the bitsandbytes install ({QLORA_INSTALL}) or train with "
-                            "finetune.method lora.") from e
+        raise FinetuneError(
+            f"finetune.method qlora: loading {path} in 4 bits failed: {e}. "
+            f"Check the bitsandbytes install ({QLORA_INSTALL}) or train with "
+            "finetune.method lora."
+        ) from e
     if not count_4bit_layers(model):
-        raise FinetuneError(f"finetune.method qlora: {path} loaded without any 4-bit layer; "
-                            "refusing to train it as QLoRA.")
+        raise FinetuneError(
+            f"finetune.method qlora: {path} loaded without any 4-bit layer; "
+            "refusing to train it as QLoRA."
+        )
     from peft import prepare_model_for_kbit_training
 
     # Norms to fp32 and input gradients on, as the QLoRA recipe does.
     return prepare_model_for_kbit_training(
-        model, use_gradient_checkpointing=gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False})
+        model,
+        use_gradient_checkpointing=gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+    )
 
 
 def adapters_to_dtype(model: Any, dtype: str) -> int:
@@ -439,18 +510,21 @@ def make_gradient_check(record: dict) -> Any:
                 if not param.requires_grad or param.grad is None:
                     continue
                 local = True
-                kind = next((k for k in ("lora_A", "lora_B", "lora_magnitude_vector")
-                             if k in name), "other")
+                kind = next(
+                    (k for k in ("lora_A", "lora_B", "lora_magnitude_vector") if k in name), "other"
+                )
                 sums[kind] = sums.get(kind, 0.0) + float(param.grad.detach().abs().sum())
             if not local:
                 return
             record.setdefault("grad_abs_sum", []).append(
-                {"step": state.global_step + 1, **{k: round(v, 6) for k, v in sums.items()}})
+                {"step": state.global_step + 1, **{k: round(v, 6) for k, v in sums.items()}}
+            )
             if not any(v > 0 for v in sums.values()):
                 raise FinetuneError(
                     f"step {state.global_step + 1}: every adapter gradient is zero, so training "
                     "would learn nothing. With a 4-bit (QLoRA) base this happens when the model "
-                    "was run (generate, or a no-grad forward) before training: load it fresh.")
+                    "was run (generate, or a no-grad forward) before training: load it fresh."
+                )
 
     return GradientCheck()
 
@@ -461,8 +535,11 @@ def linear_module_names(model: Any) -> list[str]:
     import torch
 
     head = model.get_output_embeddings()
-    names = {name.rsplit(".", 1)[-1] for name, mod in model.named_modules()
-             if isinstance(mod, torch.nn.Linear) and mod is not head}
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, mod in model.named_modules()
+        if isinstance(mod, torch.nn.Linear) and mod is not head
+    }
     return sorted(names)
 
 
@@ -479,9 +556,15 @@ def lora_config(ft: dict, model: Any) -> Any:
     if lo["top_layers"]:
         n = model.config.get_text_config().num_hidden_layers
         layers = list(range(n - min(int(lo["top_layers"]), n), n))
-    return LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
-                      target_modules=targets, layers_to_transform=layers,
-                      bias="none", task_type="CAUSAL_LM")
+    return LoraConfig(
+        r=lo["r"],
+        lora_alpha=lo["alpha"],
+        lora_dropout=lo["dropout"],
+        target_modules=targets,
+        layers_to_transform=layers,
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
 
 
 def pick_attention(ft: dict, cuda: bool) -> str:
@@ -507,8 +590,19 @@ def pick_attention(ft: dict, cuda: bool) -> str:
 # --------------------------------------------------------------------------- trainer pieces
 
 
-LOG_COLUMNS = ("step", "epoch", "loss", "eval_loss", "learning_rate", "grad_norm", "num_tokens",
-               "mean_token_accuracy", "eval_mean_token_accuracy", "train_runtime", "train_loss")
+LOG_COLUMNS = (
+    "step",
+    "epoch",
+    "loss",
+    "eval_loss",
+    "learning_rate",
+    "grad_norm",
+    "num_tokens",
+    "mean_token_accuracy",
+    "eval_mean_token_accuracy",
+    "train_runtime",
+    "train_loss",
+)
 
 
 def make_csv_logger(path: Path) -> Any:
@@ -556,7 +650,8 @@ def make_trainer_class() -> type:
             if labels is not None and not bool((labels != IGNORE).any()):
                 raise LabelMaskError(
                     "a training batch has every label masked. Likely cause: a chat template "
-                    "mismatch; check the masks with scripts/prepare_train_chat_data.py")
+                    "mismatch; check the masks with scripts/prepare_train_chat_data.py"
+                )
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
     return CheckedSFTTrainer
@@ -564,25 +659,44 @@ def make_trainer_class() -> type:
 
 # SFTConfig fields the project sets itself (so not in finetune.sft), and where they come from.
 SFT_OWN_KEYS = {
-    "output_dir": "finetune.name (models/<name>-lora/)", "seed": "finetune.seed",
-    "data_seed": "finetune.seed", "bf16": "finetune.bf16 (auto: the hardware rule)",
-    "fp16": "finetune.bf16", "max_length": "finetune.max_length and finetune.overlong",
+    "output_dir": "finetune.name (models/<name>-lora/)",
+    "seed": "finetune.seed",
+    "data_seed": "finetune.seed",
+    "bf16": "finetune.bf16 (auto: the hardware rule)",
+    "fp16": "finetune.bf16",
+    "max_length": "finetune.max_length and finetune.overlong",
     "completion_only_loss": "always true: the loss is on the answer",
-    "packing": "always false: records stay whole", "use_cpu": "the device decides",
+    "packing": "always false: records stay whole",
+    "use_cpu": "the device decides",
 }
 # The project's defaults for SFTConfig fields that a recipe's finetune.sft may override.
 SFT_DEFAULTS = {
-    "logging_first_step": True, "report_to": ["tensorboard"],
+    "logging_first_step": True,
+    "report_to": ["tensorboard"],
     "activation_checkpointing_kwargs": {"use_reentrant": False},
     # Under DDP (accelerate launch): every trainable parameter (the adapters) takes part in
     # every step, so skip DDP's per-step search for unused ones (the frozen base has none).
     "ddp_find_unused_parameters": False,
-    "dataloader_num_workers": 0, "disable_tqdm": False,
+    "dataloader_num_workers": 0,
+    "disable_tqdm": False,
 }
 # finetune.sft fields that do not change the trained weights: a resumed run may change them.
-SFT_BOOKKEEPING = ("logging_", "save_", "eval_", "per_device_eval_batch_size", "report_to",
-                   "dataloader_", "disable_tqdm", "num_train_epochs", "max_steps", "run_name",
-                   "push_to_hub", "hub_", "include_", "skip_memory_metrics")
+SFT_BOOKKEEPING = (
+    "logging_",
+    "save_",
+    "eval_",
+    "per_device_eval_batch_size",
+    "report_to",
+    "dataloader_",
+    "disable_tqdm",
+    "num_train_epochs",
+    "max_steps",
+    "run_name",
+    "push_to_hub",
+    "hub_",
+    "include_",
+    "skip_memory_metrics",
+)
 
 
 def check_sft_keys(sft: dict) -> None:
@@ -597,13 +711,15 @@ def check_sft_keys(sft: dict) -> None:
     fields = sorted(f.name for f in dataclasses.fields(SFTConfig) if f.init)
     for key in sft:
         if key in SFT_OWN_KEYS:
-            raise FinetuneError(f"finetune.sft.{key}: set by the project, not in finetune.sft "
-                                f"({SFT_OWN_KEYS[key]})")
+            raise FinetuneError(
+                f"finetune.sft.{key}: set by the project, not in finetune.sft ({SFT_OWN_KEYS[key]})"
+            )
         if key not in fields:
             near = difflib.get_close_matches(key, fields, n=1)
             hint = f" Did you mean '{near[0]}'?" if near else ""
-            raise FinetuneError(f"finetune.sft.{key} is not a field of trl.SFTConfig "
-                                f"(trl {trl.__version__}).{hint}")
+            raise FinetuneError(
+                f"finetune.sft.{key} is not a field of trl.SFTConfig (trl {trl.__version__}).{hint}"
+            )
 
 
 def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) -> Any:
@@ -614,12 +730,18 @@ def sft_config(ft: dict, out_dir: Path, bf16: bool, cuda: bool, has_eval: bool) 
     check_sft_keys(ft["sft"])
     kwargs = {**SFT_DEFAULTS, **ft["sft"]}
     kwargs.update(
-        output_dir=str(out_dir), seed=ft["seed"], data_seed=ft["seed"], bf16=bf16,
+        output_dir=str(out_dir),
+        seed=ft["seed"],
+        data_seed=ft["seed"],
+        bf16=bf16,
         # Labels from TRL's completion mask (prompt-completion records): the answer only.
         completion_only_loss=True,
         # Lengths are enforced by the pre-flight and cut_and_check: TRL refuses max_length with
         # padding-free batches, and has no drop policy.
-        max_length=None, packing=False, use_cpu=not cuda)
+        max_length=None,
+        packing=False,
+        use_cpu=not cuda,
+    )
     if not has_eval:
         kwargs["eval_strategy"] = "no"
     try:
@@ -643,20 +765,26 @@ def decisive_settings(cfg: dict, train_file: Path, mode: str) -> dict:
     ft = cfg["finetune"]
     keep = ("method", "seed", "max_length", "overlong", "lora")
     sft = {k: v for k, v in ft["sft"].items() if not k.startswith(SFT_BOOKKEEPING)}
-    return {"model": cfg["model"]["name_or_path"], "task": cfg["task"],
-            "train_data_sha256": sha256_file(train_file),
-            "finetune": {**{k: ft[k] for k in keep}, "sft": sft},
-            "training": {"mode": mode, "dtype": cfg["model"]["dtype"]}}
+    return {
+        "model": cfg["model"]["name_or_path"],
+        "task": cfg["task"],
+        "train_data_sha256": sha256_file(train_file),
+        "finetune": {**{k: ft[k] for k in keep}, "sft": sft},
+        "training": {"mode": mode, "dtype": cfg["model"]["dtype"]},
+    }
 
 
 def training_length(ft: dict) -> dict:
     """How long to train: a finished run of another length needs --resume to go on."""
-    return {"num_train_epochs": ft["sft"].get("num_train_epochs", 3.0),
-            "max_steps": ft["sft"].get("max_steps", -1)}
+    return {
+        "num_train_epochs": ft["sft"].get("num_train_epochs", 3.0),
+        "max_steps": ft["sft"].get("max_steps", -1),
+    }
 
 
-def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool,
-                       overwrite: bool) -> tuple[Path | None, bool]:
+def prepare_output_dir(
+    out_dir: Path, decisive: dict, length: dict, resume: bool, overwrite: bool
+) -> tuple[Path | None, bool]:
     """(checkpoint to resume from or None, already finished), after refusing anything that
     would mix runs. `length` is how long to train (epochs, max steps): a finished run of the
     same settings and length has nothing left to do, one asked to train longer needs --resume.
@@ -674,17 +802,21 @@ def prepare_output_dir(out_dir: Path, decisive: dict, length: dict, resume: bool
         changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
         raise FinetuneError(
             f"{out_dir} was trained with other settings ({', '.join(changed)} differ). Restore "
-            "them, give this run another finetune.name, or start over with --overwrite.")
+            "them, give this run another finetune.name, or start over with --overwrite."
+        )
     if summary_file.exists() and read_json(summary_file).get("length") == length:
         return None, True
     if ckpt is not None or summary_file.exists():
         if not resume:
             raise FinetuneError(
                 f"{out_dir} already holds a training run. Pass --resume to continue it from "
-                f"{ckpt.name if ckpt else 'its last checkpoint'}, or --overwrite to start over.")
+                f"{ckpt.name if ckpt else 'its last checkpoint'}, or --overwrite to start over."
+            )
         if ckpt is None:
-            raise FinetuneError(f"--resume: no checkpoint-* folder in {out_dir} to resume from; "
-                                "start over with --overwrite.")
+            raise FinetuneError(
+                f"--resume: no checkpoint-* folder in {out_dir} to resume from; "
+                "start over with --overwrite."
+            )
         return ckpt, False
     if resume:
         print(f"--resume: no checkpoint in {out_dir} yet, so training starts from the beginning")

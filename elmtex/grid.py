@@ -23,9 +23,15 @@ from elmtex.report_tables import ci_cell
 METHOD_LABELS = {"naive": "naive", "advanced_icl": "ICL", "rag": "RAG"}
 COLUMN_ORDER = ("naive", "ICL", "RAG", "fine-tuned")
 # Headline metric -> the per-category metric shown in the per-category grid.
-CATEGORY_METRIC = {"entity_micro_f1": "entity_f1", "entity_macro_f1": "entity_f1",
-                   "rougeL": "rougeL", "rouge1": "rougeL", "rouge2": "rougeL",
-                   "bertscore_f1": "bertscore_f1", "bleu": "bleu"}
+CATEGORY_METRIC = {
+    "entity_micro_f1": "entity_f1",
+    "entity_macro_f1": "entity_f1",
+    "rougeL": "rougeL",
+    "rouge1": "rougeL",
+    "rouge2": "rougeL",
+    "bertscore_f1": "bertscore_f1",
+    "bleu": "bleu",
+}
 
 
 def _name(path: str) -> str:
@@ -42,8 +48,11 @@ def place_run(manifest: dict) -> tuple[str, str]:
     if tuned:
         merged = Path(path) / "merged.json"
         info = read_json(merged) if merged.exists() else {}
-        base = _name(info["base_model"]) if info.get("base_model") else \
-            (base[:-3] if base.endswith("-ft") else base)
+        base = (
+            _name(info["base_model"])
+            if info.get("base_model")
+            else (base[:-3] if base.endswith("-ft") else base)
+        )
         method = "fine-tuned" if method == "naive" else f"fine-tuned + {method}"
     if ((manifest.get("config") or {}).get("generation") or {}).get("constrained"):
         method += " (constrained)"
@@ -61,24 +70,33 @@ def _category_value(entry: dict, metric: str) -> float | None:
     return entry.get(metric)
 
 
-def build_grid(placed: dict[str, tuple[str, str]], metrics_by_run: dict[str, dict],
-               metric: str = "entity_micro_f1") -> dict[str, Any]:
+def build_grid(
+    placed: dict[str, tuple[str, str]],
+    metrics_by_run: dict[str, dict],
+    metric: str = "entity_micro_f1",
+) -> dict[str, Any]:
     """The grid of `metric` (a key of metrics.json's headline) and its per-category version."""
     cells: dict[str, dict[str, dict]] = {}
     owner: dict[tuple[str, str], str] = {}
     label = None
     for run, (model, method) in placed.items():
         if (model, method) in owner:
-            raise UserError(f"runs {owner[model, method]} and {run} both are {method} of "
-                            f"{model}; name the runs for the grid with --runs")
+            raise UserError(
+                f"runs {owner[model, method]} and {run} both are {method} of "
+                f"{model}; name the runs for the grid with --runs"
+            )
         owner[model, method] = run
         head = metrics_by_run[run]["headline"].get(metric)
         if head is None:
-            raise UserError(f"run {run} has no headline metric {metric!r}; choose one of "
-                            f"{', '.join(metrics_by_run[run]['headline'])}")
+            raise UserError(
+                f"run {run} has no headline metric {metric!r}; choose one of "
+                f"{', '.join(metrics_by_run[run]['headline'])}"
+            )
         label = head.get("label", metric)
-        cells.setdefault(model, {})[method] = {"run": run, **{k: head.get(k) for k in
-                                                             ("value", "low", "high", "n")}}
+        cells.setdefault(model, {})[method] = {
+            "run": run,
+            **{k: head.get(k) for k in ("value", "low", "high", "n")},
+        }
     methods = sorted({m for _, m in placed.values()}, key=_column_key)
     cat_metric = CATEGORY_METRIC.get(metric, "entity_f1")
     per_category: dict[str, dict[str, dict[str, dict]]] = {}
@@ -89,10 +107,18 @@ def build_grid(placed: dict[str, tuple[str, str]], metrics_by_run: dict[str, dic
                 if ci is None:
                     continue
                 per_category.setdefault(model, {}).setdefault(f, {})[method] = {
-                    "value": _category_value(entry, cat_metric), **ci}
-    return {"metric": metric, "label": label or metric, "category_metric": cat_metric,
-            "models": sorted(cells), "methods": methods, "cells": cells,
-            "per_category": per_category}
+                    "value": _category_value(entry, cat_metric),
+                    **ci,
+                }
+    return {
+        "metric": metric,
+        "label": label or metric,
+        "category_metric": cat_metric,
+        "models": sorted(cells),
+        "methods": methods,
+        "cells": cells,
+        "per_category": per_category,
+    }
 
 
 def _cell(d: dict | None) -> str:
@@ -102,27 +128,44 @@ def _cell(d: dict | None) -> str:
 def grid_tables(grid: dict) -> list[dict]:
     """The grid and its per-category versions as tables ({"title", "head", "rows", "note"})."""
     methods = grid["methods"]
-    tables = [{"title": f"{grid['label']} by model and method", "head": methods,
-               "rows": [[model, *(_cell(grid["cells"][model].get(m)) for m in methods)]
-                        for model in grid["models"]],
-               "note": "Runs: " + "; ".join(f"{model} / {m} = {c['run']}"
-                                            for model in grid["models"]
-                                            for m, c in grid["cells"][model].items())}]
+    tables = [
+        {
+            "title": f"{grid['label']} by model and method",
+            "head": methods,
+            "rows": [
+                [model, *(_cell(grid["cells"][model].get(m)) for m in methods)]
+                for model in grid["models"]
+            ],
+            "note": "Runs: "
+            + "; ".join(
+                f"{model} / {m} = {c['run']}"
+                for model in grid["models"]
+                for m, c in grid["cells"][model].items()
+            ),
+        }
+    ]
     for model in grid["models"]:
         cats = grid["per_category"].get(model, {})
         if cats:
-            tables.append({"title": f"{model}: {grid['category_metric']} per category",
-                           "head": methods,
-                           "rows": [[f, *(_cell(by.get(m)) for m in methods)]
-                                    for f, by in cats.items()], "note": None})
+            tables.append(
+                {
+                    "title": f"{model}: {grid['category_metric']} per category",
+                    "head": methods,
+                    "rows": [[f, *(_cell(by.get(m)) for m in methods)] for f, by in cats.items()],
+                    "note": None,
+                }
+            )
     return tables
 
 
 def grid_markdown(grid: dict) -> str:
     from elmtex.analysis_report import tables_markdown
 
-    return "\n".join(tables_markdown(grid_tables(grid))).lstrip("\n") + "\n\n" + \
-        "Cells: value [95% bootstrap CI] of each run on its own records.\n"
+    return (
+        "\n".join(tables_markdown(grid_tables(grid))).lstrip("\n")
+        + "\n\n"
+        + "Cells: value [95% bootstrap CI] of each run on its own records.\n"
+    )
 
 
 _PAGE = Environment(autoescape=True).from_string("""<!doctype html>

@@ -90,13 +90,25 @@ class Grounding:
         return self.status != NONE
 
     def to_json(self) -> dict[str, Any]:
-        return {"item": self.item, "status": self.status, "start": self.start, "end": self.end,
-                "score": round(self.score, 4), "example_id": self.example_id}
+        return {
+            "item": self.item,
+            "status": self.status,
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "example_id": self.example_id,
+        }
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Grounding:
-        return cls(d["item"], d["status"], d.get("start"), d.get("end"), float(d["score"]),
-                   d.get("example_id"))
+        return cls(
+            d["item"],
+            d["status"],
+            d.get("start"),
+            d.get("end"),
+            float(d["score"]),
+            d.get("example_id"),
+        )
 
 
 def _fold_char(c: str) -> str:
@@ -110,8 +122,10 @@ def _fold_char(c: str) -> str:
         else:
             # Unicode's compatibility caseless match: NFKD(casefold(NFKD(c))).
             f = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", c).casefold())
-            f = "".join("-" if "\u2010" <= ch <= "\u2015" or ch == "\u2212" else
-                        " " if ch.isspace() else ch for ch in f)
+            f = "".join(
+                "-" if "\u2010" <= ch <= "\u2015" or ch == "\u2212" else " " if ch.isspace() else ch
+                for ch in f
+            )
         if len(_FOLD_CACHE) < 100_000:
             _FOLD_CACHE[c] = f
     return f
@@ -173,8 +187,9 @@ class ReportIndex:
     def words(self) -> list[tuple[int, int, str]]:
         """(start, end, folded word) of every word of the report."""
         if self._words is None:
-            self._words = [(m.start(), m.end(), fold(m.group()))
-                           for m in _WORD.finditer(self.report)]
+            self._words = [
+                (m.start(), m.end(), fold(m.group())) for m in _WORD.finditer(self.report)
+            ]
         return self._words
 
     def find_exact(self, item: str) -> tuple[int, int] | None:
@@ -200,8 +215,9 @@ class ReportIndex:
         while pos >= 0:
             end = pos + len(needle)
             # Only whole report characters: not the second "s" of a folded "ß".
-            if (pos == 0 or origin[pos - 1] != origin[pos]) and \
-                    (end == len(text) or origin[end] != origin[end - 1]):
+            if (pos == 0 or origin[pos - 1] != origin[pos]) and (
+                end == len(text) or origin[end] != origin[end - 1]
+            ):
                 span = (origin[pos], origin[end - 1] + 1)
                 if _at_word_boundaries(self.report, *span):
                     return span
@@ -231,8 +247,12 @@ class ReportIndex:
         prefix = [0]
         for p in range(len(words)):
             prefix.append(prefix[-1] + (p in anchor_set))
-        windows = ((prefix[s + length] - prefix[s], -s, -length) for length in lengths
-                   for s in range(len(words) - length + 1) if prefix[s + length] > prefix[s])
+        windows = (
+            (prefix[s + length] - prefix[s], -s, -length)
+            for length in lengths
+            for s in range(len(words) - length + 1)
+            if prefix[s + length] > prefix[s]
+        )
         ordered = [(-s, -length) for _, s, length in heapq.nlargest(MAX_WINDOWS, windows)]
         matcher = SequenceMatcher(None, autojunk=False)
         item_text = " ".join(item_words)
@@ -241,11 +261,14 @@ class ReportIndex:
         numbers = Counter(_DIGITS.findall(item_text))
         best, best_span = 0.0, None
         for s, length in ordered:
-            window = " ".join(w for _, _, w in words[s:s + length])
+            window = " ".join(w for _, _, w in words[s : s + length])
             matcher.set_seq1(window)
             bound = max(best, floor)
-            if matcher.real_quick_ratio() < bound or matcher.quick_ratio() < bound or \
-                    (numbers and numbers - Counter(_DIGITS.findall(window))):
+            if (
+                matcher.real_quick_ratio() < bound
+                or matcher.quick_ratio() < bound
+                or (numbers and numbers - Counter(_DIGITS.findall(window)))
+            ):
                 continue
             score = matcher.ratio()
             if score > best:
@@ -287,8 +310,9 @@ def field_items(task: Task, value: Any) -> list[str]:
     return [x for x in ItemsBackend(task).entities(value) if normalise_item(x)]
 
 
-def ground_fields(task: Task, report: str, prediction: dict | None,
-                  threshold: float = DEFAULT_THRESHOLD) -> dict[str, list[Grounding]]:
+def ground_fields(
+    task: Task, report: str, prediction: dict | None, threshold: float = DEFAULT_THRESHOLD
+) -> dict[str, list[Grounding]]:
     """The grounding of every item of every task field in the prediction that is not N/A or
     empty, in task field order; fields without items are left out."""
     threshold = check_threshold(threshold)
@@ -307,14 +331,16 @@ def ground_fields(task: Task, report: str, prediction: dict | None,
     return out
 
 
-def mark_icl_copies(groundings: dict[str, list[Grounding]],
-                    examples: Iterable[tuple[str, str | ReportIndex]],
-                    ) -> dict[str, list[Grounding]]:
+def mark_icl_copies(
+    groundings: dict[str, list[Grounding]],
+    examples: Iterable[tuple[str, str | ReportIndex]],
+) -> dict[str, list[Grounding]]:
     """`groundings` with `example_id` set on each `none` item that stands (exact or normalized)
     in one of the in-context examples, given as (id, text or ReportIndex) in the order they
     were retrieved (the text: `example_text`); the first such example is named."""
-    indexes = [(eid, ex if isinstance(ex, ReportIndex) else ReportIndex(ex))
-               for eid, ex in examples]
+    indexes = [
+        (eid, ex if isinstance(ex, ReportIndex) else ReportIndex(ex)) for eid, ex in examples
+    ]
     if not indexes:
         return groundings
     out = {}
@@ -341,8 +367,9 @@ def example_text(task: Task, record: Mapping[str, Any]) -> str:
     return EXAMPLE_SEPARATOR.join([record[task.input_key], *items])
 
 
-def load_example_texts(data_dir: str | Path, langs: Iterable[str], split: str, task: Task,
-                       ids: Iterable[str]) -> dict[str, str]:
+def load_example_texts(
+    data_dir: str | Path, langs: Iterable[str], split: str, task: Task, ids: Iterable[str]
+) -> dict[str, str]:
     """`example_text` of the given record ids from <data_dir>/<lang>/<split>.jsonl (the split
     the retriever indexed), streamed so that only the wanted records are kept; ids not found
     are simply absent."""
@@ -365,8 +392,13 @@ class Grounder:
     texts of the retrieved examples are given (`load_example_texts`). Prepared example texts are
     kept in a small LRU cache (examples recur across records; memory stays bounded)."""
 
-    def __init__(self, task: Task, threshold: float = DEFAULT_THRESHOLD,
-                 example_texts: Mapping[str, str] | None = None, cache_size: int = 256):
+    def __init__(
+        self,
+        task: Task,
+        threshold: float = DEFAULT_THRESHOLD,
+        example_texts: Mapping[str, str] | None = None,
+        cache_size: int = 256,
+    ):
         self.task = task
         self.threshold = check_threshold(threshold)
         self.example_texts = example_texts or {}
@@ -386,15 +418,18 @@ class Grounder:
             self._cache.popitem(last=False)
         return index
 
-    def ground(self, report: str, prediction: dict | None,
-               example_ids: Iterable[str] = ()) -> dict[str, list[Grounding]]:
+    def ground(
+        self, report: str, prediction: dict | None, example_ids: Iterable[str] = ()
+    ) -> dict[str, list[Grounding]]:
         groundings = ground_fields(self.task, report, prediction, self.threshold)
         if example_ids and any(g.status == NONE for gs in groundings.values() for g in gs):
-            examples = [(eid, ix) for eid in example_ids
-                        if (ix := self._example(eid)) is not None]
+            examples = [(eid, ix) for eid in example_ids if (ix := self._example(eid)) is not None]
             groundings = mark_icl_copies(groundings, examples)
         return groundings
 
     def describe(self) -> dict[str, Any]:
-        return {"fuzzy_threshold": self.threshold, "statuses": list(STATUSES),
-                "example_texts": len(self.example_texts)}
+        return {
+            "fuzzy_threshold": self.threshold,
+            "statuses": list(STATUSES),
+            "example_texts": len(self.example_texts),
+        }

@@ -135,8 +135,13 @@ def check_config(cfg: dict) -> None:
         if not isinstance(value, (int, float)):
             continue  # the type check in config.py has spoken already
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            allowed = (f"between {lo:g} and {hi:g}" if lo is not None and hi is not None
-                       else f"at least {lo:g}" if lo is not None else f"at most {hi:g}")
+            allowed = (
+                f"between {lo:g} and {hi:g}"
+                if lo is not None and hi is not None
+                else f"at least {lo:g}"
+                if lo is not None
+                else f"at most {hi:g}"
+            )
             raise ConfigError(f"Config key '{key}' must be {allowed}, got {value!r}.")
     for key, options in CHOICES.items():
         found, value = _get(cfg, key)
@@ -156,8 +161,10 @@ def check_file_name(name: Any, what: str) -> str:
     """A name used as one file name: letters, digits and . _ + = @ -, not starting with a dot,
     at most 200 characters (so no '/', no '..', nothing hidden, nothing outside its folder)."""
     if not isinstance(name, str) or not _SAFE_NAME.fullmatch(name) or len(name) > 200:
-        raise ConfigError(f"{what} must be a file name (letters, digits and . _ + = @ -, not "
-                          f"starting with '.' or '-', at most 200 characters), got {name!r}.")
+        raise ConfigError(
+            f"{what} must be a file name (letters, digits and . _ + = @ -, not "
+            f"starting with '.' or '-', at most 200 characters), got {name!r}."
+        )
     return name
 
 
@@ -251,8 +258,10 @@ def read_utf8(path: Path) -> str:
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
         column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at column "
-                          f"{column}); save the file as UTF-8.") from None
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{raw[e.start]:02x} at column "
+            f"{column}); save the file as UTF-8."
+        ) from None
 
 
 # --- One writer per cache --------------------------------------------------------------------
@@ -282,9 +291,11 @@ class WriterLock:
                 other = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
             finally:
                 os.close(fd)
-            raise CacheBusy(f"{self.target} is being written by another process (PID {other}); "
-                            "wait for it to finish, or pick another run name "
-                            "(--set run.name=...).") from None
+            raise CacheBusy(
+                f"{self.target} is being written by another process (PID {other}); "
+                "wait for it to finish, or pick another run name "
+                "(--set run.name=...)."
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         self._fd = fd
@@ -346,7 +357,11 @@ def install_host_check(app: Any, bind_host: str) -> None:
     @app.before_request
     def check_host():
         if host_name(request.headers.get("Host", "")) not in allowed:
-            body = json.dumps({"error": f"421 Misdirected Request: this server answers only "
-                               f"for {sorted(allowed)}"})
+            body = json.dumps(
+                {
+                    "error": f"421 Misdirected Request: this server answers only "
+                    f"for {sorted(allowed)}"
+                }
+            )
             return Response(body, status=421, mimetype="application/json")
         return None

@@ -16,8 +16,17 @@ from typing import Any
 
 # CPU flags that decide (or explain) the choice; the manifest records the ones present.
 BF16_FLAGS = ("avx512_bf16", "amx_bf16", "bf16")  # x86 AVX-512 BF16, x86 AMX, Arm BF16
-VECTOR_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile", "amx_int8", "fma",
-                "asimd", "sve")
+VECTOR_FLAGS = (
+    "avx2",
+    "avx512f",
+    "avx512_vnni",
+    "avx_vnni",
+    "amx_tile",
+    "amx_int8",
+    "fma",
+    "asimd",
+    "sve",
+)
 
 
 @functools.cache
@@ -50,7 +59,7 @@ def cuda_available() -> bool:
 
 
 def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" where a CUDA GPU is visible, else "cpu"; other values as they are."""
+    """ "auto" -> "cuda" where a CUDA GPU is visible, else "cpu"; other values as they are."""
     return ("cuda" if cuda_available() else "cpu") if device == "auto" else device
 
 
@@ -71,9 +80,12 @@ def resolve_dtype(dtype: str, device: str) -> str:
 
 def describe(device: str = "auto") -> dict[str, Any]:
     """What the manifests record: the device, the CPU and its relevant flags, the GPU."""
-    out: dict[str, Any] = {"device": resolve_device(device), "cpu": cpu_info()["model"],
-                           "cpu_flags": cpu_info()["flags"],
-                           "bf16_native": bf16_is_native(device)}
+    out: dict[str, Any] = {
+        "device": resolve_device(device),
+        "cpu": cpu_info()["model"],
+        "cpu_flags": cpu_info()["flags"],
+        "bf16_native": bf16_is_native(device),
+    }
     if out["device"].startswith("cuda"):
         import torch
 

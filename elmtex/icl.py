@@ -61,8 +61,9 @@ class RetrieverClient:
     """HTTP client of the retriever service: `health()`, `retrieve(...)` (in-context examples)
     and `passages(...)` (a retrieval-augmented prompt's context)."""
 
-    def __init__(self, url: str, timeout_s: float = 30.0,
-                 start_command: str = f"python {START_SCRIPT}"):
+    def __init__(
+        self, url: str, timeout_s: float = 30.0, start_command: str = f"python {START_SCRIPT}"
+    ):
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
         self.start_command = start_command
@@ -76,11 +77,13 @@ class RetrieverClient:
             raise RetrieverUnavailable(
                 f"no retriever service answers at {target} ({type(e).__name__}). "
                 f"Start it in another shell with: {self.start_command}  "
-                "(or point icl.url at a running one)") from None
+                "(or point icl.url at a running one)"
+            ) from None
         except requests.Timeout:
             raise RetrieverUnavailable(
                 f"the retriever service at {target} did not answer within {self.timeout_s} s "
-                "(icl.timeout_s).") from None
+                "(icl.timeout_s)."
+            ) from None
         try:
             data = r.json()
         except ValueError:
@@ -89,7 +92,8 @@ class RetrieverClient:
             msg = data.get("error") if isinstance(data, dict) else None
             raise RetrieverError(
                 f"the retriever service at {target} answered HTTP {r.status_code}: "
-                f"{msg or r.text[:300]}")
+                f"{msg or r.text[:300]}"
+            )
         if not isinstance(data, dict):
             raise RetrieverError(f"the retriever service at {target} answered no JSON object.")
         return data
@@ -97,12 +101,16 @@ class RetrieverClient:
     def health(self) -> dict:
         return self._call("GET", "/health")
 
-    def retrieve(self, report: str, k: int, lang: str,
-                 exclude_ids: Sequence[str] = ()) -> list[dict]:
+    def retrieve(
+        self, report: str, k: int, lang: str, exclude_ids: Sequence[str] = ()
+    ) -> list[dict]:
         """Up to k training records of language `lang` most similar to `report`, best first:
         dicts with id, report, summary (the gold object) and score."""
-        data = self._call("POST", "/retrieve", {"report": report, "k": int(k), "lang": lang,
-                                                "exclude_ids": list(exclude_ids)})
+        data = self._call(
+            "POST",
+            "/retrieve",
+            {"report": report, "k": int(k), "lang": lang, "exclude_ids": list(exclude_ids)},
+        )
         examples = data.get("examples")
         if not isinstance(examples, list):
             raise RetrieverError(f"the retriever service at {self.url} answered no 'examples'.")
@@ -133,8 +141,19 @@ def _warn_once(message: str) -> None:
 
 
 # Fields of /health that change while the same index is served: not part of a run's identity.
-VOLATILE_HEALTH_KEYS = {"status", "ok", "uptime_s", "uptime", "requests", "pid", "started_at",
-                        "url", "host", "port", "time"}
+VOLATILE_HEALTH_KEYS = {
+    "status",
+    "ok",
+    "uptime_s",
+    "uptime",
+    "requests",
+    "pid",
+    "started_at",
+    "url",
+    "host",
+    "port",
+    "time",
+}
 
 
 def retriever_identity(health: dict) -> dict:
@@ -162,13 +181,21 @@ def prompt_budget(cfg: dict, backend: Backend) -> PromptBudget:
         return PromptBudget(int(fixed), f"{int(fixed)} prompt tokens (icl.max_prompt_tokens)")
     context = backend.context_length() if hasattr(backend, "context_length") else None
     if context is None:
-        return PromptBudget(None, f"none: the {backend.name} backend does not know the model's "
-                                  "context length; set icl.max_prompt_tokens to fit prompts")
+        return PromptBudget(
+            None,
+            f"none: the {backend.name} backend does not know the model's "
+            "context length; set icl.max_prompt_tokens to fit prompts",
+        )
     if context <= max_new:
-        raise UserError(f"generation.max_new_tokens ({max_new}) leaves no room for a prompt in "
-                        f"the model's context of {context} tokens.")
-    return PromptBudget(context - max_new, f"{context - max_new} prompt tokens (model context "
-                                           f"{context} - generation.max_new_tokens {max_new})")
+        raise UserError(
+            f"generation.max_new_tokens ({max_new}) leaves no room for a prompt in "
+            f"the model's context of {context} tokens."
+        )
+    return PromptBudget(
+        context - max_new,
+        f"{context - max_new} prompt tokens (model context "
+        f"{context} - generation.max_new_tokens {max_new})",
+    )
 
 
 class _TokenizerCounter:
@@ -181,13 +208,15 @@ class _TokenizerCounter:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
 
     def __call__(self, conversation: Conversation) -> int:
-        text = self.tokenizer.apply_chat_template(conversation, tokenize=False,
-                                                  add_generation_prompt=True)
+        text = self.tokenizer.apply_chat_template(
+            conversation, tokenize=False, add_generation_prompt=True
+        )
         return len(self.tokenizer(text, add_special_tokens=False).input_ids)
 
 
-def token_counter(backend: Backend, cfg: dict,
-                  budget: PromptBudget) -> Callable[[Conversation], int] | None:
+def token_counter(
+    backend: Backend, cfg: dict, budget: PromptBudget
+) -> Callable[[Conversation], int] | None:
     """The backend's own prompt-token count; for a server backend, the model's tokenizer loaded
     locally, needed only when there is a budget to fit."""
     count = getattr(backend, "count_prompt_tokens", None)
@@ -201,7 +230,8 @@ def token_counter(backend: Backend, cfg: dict,
             f"icl.max_prompt_tokens needs the prompt's token count, and the {backend.name} "
             f"backend cannot give it: loading the tokenizer of model.name_or_path={name} "
             f"locally failed ({type(e).__name__}: {str(e)[:200]}). Set model.name_or_path to "
-            "the served model's folder or hub id, or icl.max_prompt_tokens=null.") from None
+            "the served model's folder or hub id, or icl.max_prompt_tokens=null."
+        ) from None
 
 
 def example_view(task: Task, example: dict) -> dict[str, Any]:
@@ -209,12 +239,17 @@ def example_view(task: Task, example: dict) -> dict[str, Any]:
     order, non-ASCII kept as is."""
     gold = example["summary"]
     ordered = {name: gold[name] for name in task.field_names if name in gold}
-    return {"id": example["id"], "report": example["report"], "score": example.get("score"),
-            "output": json.dumps(ordered, ensure_ascii=False)}
+    return {
+        "id": example["id"],
+        "report": example["report"],
+        "score": example.get("score"),
+        "output": json.dumps(ordered, ensure_ascii=False),
+    }
 
 
-def render_prompt(template: PromptTemplate, task: Task, report: str,
-                  examples: list[dict]) -> Conversation:
+def render_prompt(
+    template: PromptTemplate, task: Task, report: str, examples: list[dict]
+) -> Conversation:
     """The advanced prompt for one report with these retrieved examples (best first)."""
     return template.render(task, report, examples=[example_view(task, e) for e in examples])
 
@@ -241,9 +276,12 @@ class FittedPrompt:
         }
 
 
-def fit_examples(render: Callable[[list[dict]], Conversation], examples: list[dict],
-                 budget: int | None,
-                 count_tokens: Callable[[Conversation], int] | None) -> FittedPrompt:
+def fit_examples(
+    render: Callable[[list[dict]], Conversation],
+    examples: list[dict],
+    budget: int | None,
+    count_tokens: Callable[[Conversation], int] | None,
+) -> FittedPrompt:
     """Render with all examples (most similar first), then drop from the least similar end until
     the prompt has at most `budget` tokens. If even zero examples exceed it, the zero-example
     prompt is returned with over_budget set: the report itself is never cut."""
@@ -253,6 +291,5 @@ def fit_examples(render: Callable[[list[dict]], Conversation], examples: list[di
         tokens = count_tokens(conversation) if count_tokens is not None else None
         if budget is None or tokens is None or tokens <= budget or n == 0:
             over = budget is not None and tokens is not None and tokens > budget
-            return FittedPrompt(conversation, list(examples[:n]), list(examples[n:]), tokens,
-                                over)
+            return FittedPrompt(conversation, list(examples[:n]), list(examples[n:]), tokens, over)
         n -= 1

@@ -90,8 +90,7 @@ def convert_record(raw: Any, task: Task, lang: str, fallback_id: str) -> tuple[d
             if v is None:
                 v = task.na_value
             elif isinstance(v, list):
-                if not all(isinstance(x, (str, int, float)) and not isinstance(x, bool)
-                           for x in v):
+                if not all(isinstance(x, (str, int, float)) and not isinstance(x, bool) for x in v):
                     # str() of a nested list or object would store its Python repr as gold
                     return None, f"field '{f.name}' holds a nested list or object"
                 v = task.item_separator.join(str(x) for x in v) or task.na_value
@@ -105,8 +104,12 @@ def convert_record(raw: Any, task: Task, lang: str, fallback_id: str) -> tuple[d
         why = value_problem(value, key)
         if why:
             return None, why
-    rec = {"id": record_id(raw, fallback_id), "lang": lang, task.input_key: report.strip(),
-           task.output_key: clean}
+    rec = {
+        "id": record_id(raw, fallback_id),
+        "lang": lang,
+        task.input_key: report.strip(),
+        task.output_key: clean,
+    }
     for key in ("patient_id", "patient_uid", "PMID"):
         if raw.get(key) not in (None, ""):
             rec.setdefault("meta", {})[key] = raw[key]
@@ -118,14 +121,16 @@ def convert_record(raw: Any, task: Task, lang: str, fallback_id: str) -> tuple[d
 LONG_REPORT_CHARS = 50_000
 
 
-def convert_file(path: Path, task: Task, lang: str, split: str) -> tuple[list[dict], Counter,
-                                                                         list[str]]:
+def convert_file(
+    path: Path, task: Task, lang: str, split: str
+) -> tuple[list[dict], Counter, list[str]]:
     """Records, skip reasons counted, and the first examples of skipped places."""
     return convert_files([path], task, lang, split)
 
 
-def convert_files(paths: list[Path], task: Task, lang: str, split: str
-                  ) -> tuple[list[dict], Counter, list[str]]:
+def convert_files(
+    paths: list[Path], task: Task, lang: str, split: str
+) -> tuple[list[dict], Counter, list[str]]:
     """The records of several input files for one language and split, merged: a duplicate id
     (within or across files) is skipped and counted, never silently kept twice. Records
     without an id get `<lang>-<split>-<position>`, with a suffix where a real id already has
@@ -165,6 +170,9 @@ def convert_files(paths: list[Path], task: Task, lang: str, split: str
 
 def long_reports(records: list[dict], task: Task) -> list[tuple[str, int]]:
     """(id, characters) of reports longer than LONG_REPORT_CHARS, longest first."""
-    out = [(r["id"], len(r[task.input_key])) for r in records
-           if len(r[task.input_key]) > LONG_REPORT_CHARS]
+    out = [
+        (r["id"], len(r[task.input_key]))
+        for r in records
+        if len(r[task.input_key]) > LONG_REPORT_CHARS
+    ]
     return sorted(out, key=lambda x: -x[1])

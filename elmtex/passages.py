@@ -28,14 +28,20 @@ def load_passages(path: str | Path) -> list[dict]:
     non-empty `text` (optional `title`); an error names the file and line."""
     path = Path(path)
     if not path.is_file():
-        raise PassageError(f"passage collection {path} not found (retriever.passages.path); "
-                           "the shipped one is made by scripts/make_qa_data.py.")
+        raise PassageError(
+            f"passage collection {path} not found (retriever.passages.path); "
+            "the shipped one is made by scripts/make_qa_data.py."
+        )
     out, seen = [], set()
     for line, row in read_jsonl(path):
-        if not isinstance(row.get("id"), str) or not isinstance(row.get("text"), str) \
-                or not row["text"].strip():
-            raise PassageError(f"{path}:{line}: a passage needs a string 'id' and a non-empty "
-                               "string 'text'")
+        if (
+            not isinstance(row.get("id"), str)
+            or not isinstance(row.get("text"), str)
+            or not row["text"].strip()
+        ):
+            raise PassageError(
+                f"{path}:{line}: a passage needs a string 'id' and a non-empty string 'text'"
+            )
         if row["id"] in seen:
             raise PassageError(f"{path}:{line}: passage id {row['id']!r} occurs twice")
         seen.add(row["id"])
@@ -51,8 +57,10 @@ def passage_text(passage: dict) -> str:
     return f"{title}\n{passage['text']}" if title else passage["text"]
 
 
-_STOP = frozenset("a an the of in on at to for and or is are was be by with what which how "
-                  "who does do its it this that as from most often usually name".split())
+_STOP = frozenset(
+    "a an the of in on at to for and or is are was be by with what which how "
+    "who does do its it this that as from most often usually name".split()
+)
 
 
 def _terms(text: str) -> list[str]:
@@ -79,10 +87,17 @@ class BM25Reranker:
         terms = set(_terms(query))
         out = []
         for p in positions:
-            d, norm = self.docs[p], self.k1 * (1 - self.b + self.b * self.lengths[p]
-                                               / (self.avg_length or 1.0))
-            out.append(sum(self.idf.get(t, 0.0) * d[t] * (self.k1 + 1) / (d[t] + norm)
-                           for t in terms if d[t]))
+            d, norm = (
+                self.docs[p],
+                self.k1 * (1 - self.b + self.b * self.lengths[p] / (self.avg_length or 1.0)),
+            )
+            out.append(
+                sum(
+                    self.idf.get(t, 0.0) * d[t] * (self.k1 + 1) / (d[t] + norm)
+                    for t in terms
+                    if d[t]
+                )
+            )
         return out
 
 
@@ -105,8 +120,9 @@ class CrossEncoderReranker:
         return [float(s) for s in self.model.predict(pairs, show_progress_bar=False)]
 
 
-def make_reranker(kind: str | None, texts: Sequence[str], model: str | None = None,
-                  device: str = "cpu"):
+def make_reranker(
+    kind: str | None, texts: Sequence[str], model: str | None = None, device: str = "cpu"
+):
     """None for `none`, else the reranker `retriever.passages.reranker` names."""
     if kind in (None, "none"):
         return None
@@ -114,15 +130,19 @@ def make_reranker(kind: str | None, texts: Sequence[str], model: str | None = No
         return BM25Reranker(texts)
     if kind == "cross-encoder":
         if not model:
-            raise PassageError("retriever.passages.reranker is cross-encoder but "
-                               "retriever.passages.reranker_model names no model.")
+            raise PassageError(
+                "retriever.passages.reranker is cross-encoder but "
+                "retriever.passages.reranker_model names no model."
+            )
         return CrossEncoderReranker(model, texts, device)
-    raise PassageError(f"retriever.passages.reranker must be none, bm25 or cross-encoder, "
-                       f"got {kind!r}")
+    raise PassageError(
+        f"retriever.passages.reranker must be none, bm25 or cross-encoder, got {kind!r}"
+    )
 
 
-def rerank(hits: list[tuple[int, float]], scores: list[float], keep: int
-           ) -> list[tuple[int, float, float]]:
+def rerank(
+    hits: list[tuple[int, float]], scores: list[float], keep: int
+) -> list[tuple[int, float, float]]:
     """(position, dense score, rerank score) of the `keep` best by rerank score; ties keep the
     dense order."""
     order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))[:keep]

@@ -31,8 +31,15 @@ def plot_categories(per_run: dict[str, dict[str, Interval]], path: Path, metric:
     y = np.arange(len(categories))
     for i, run in enumerate(runs):
         values, err = _errors([per_run[run].get(c, {}) for c in categories])
-        ax.barh(y + (i - (len(runs) - 1) / 2) * height, values, height, xerr=err, capsize=2,
-                label=run, error_kw={"elinewidth": 0.8})
+        ax.barh(
+            y + (i - (len(runs) - 1) / 2) * height,
+            values,
+            height,
+            xerr=err,
+            capsize=2,
+            label=run,
+            error_kw={"elinewidth": 0.8},
+        )
     ax.set_yticks(y, categories)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -52,8 +59,9 @@ def plot_rates(per_run: dict[str, dict[str, Interval]], path: Path) -> Path:
     x = np.arange(len(runs))
     for i, name in enumerate(names):
         values, err = _errors([per_run[r][name] for r in runs])
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, values, width, yerr=err, capsize=3,
-               label=name)
+        ax.bar(
+            x + (i - (len(names) - 1) / 2) * width, values, width, yerr=err, capsize=3, label=name
+        )
     ax.set_xticks(x, [_wrap(r) for r in runs], fontsize=7)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("rate (bars: 95% bootstrap CI)")
@@ -64,7 +72,7 @@ def plot_rates(per_run: dict[str, dict[str, Interval]], path: Path) -> Path:
 
 
 def _wrap(name: str, width: int = 22) -> str:
-    return "\n".join(name[i:i + width] for i in range(0, len(name), width))
+    return "\n".join(name[i : i + width] for i in range(0, len(name), width))
 
 
 def _save(fig, path: Path) -> Path:

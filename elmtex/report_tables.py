@@ -6,8 +6,11 @@ from __future__ import annotations
 
 CATEGORY_METRICS = {"entity_f1": "entity F1", "rougeL": "ROUGE-L", "bertscore_f1": "BERTScore F1"}
 # Per-category sections of a comparison beyond CATEGORY_METRICS (no plot of their own).
-CATEGORY_TABLES = {"exact_match": "exact match", "grounded_exact": "items grounded exactly",
-                   "ungrounded": "items unsupported by the report"}
+CATEGORY_TABLES = {
+    "exact_match": "exact match",
+    "grounded_exact": "items grounded exactly",
+    "ungrounded": "items unsupported by the report",
+}
 
 
 def _fmt(x: float | None) -> str:
@@ -42,14 +45,17 @@ def short_names(runs: list[str]) -> dict[str, str]:
         return {r: r for r in runs}
     words = [r.split("-") for r in runs]
     common = 0
-    while all(len(w) > common + 1 for w in words) and \
-            len({tuple(w[len(w) - common - 1:]) for w in words}) == 1:
+    while (
+        all(len(w) > common + 1 for w in words)
+        and len({tuple(w[len(w) - common - 1 :]) for w in words}) == 1
+    ):
         common += 1
-    words = [w[:len(w) - common] for w in words]
+    words = [w[: len(w) - common] for w in words]
     shared = set.intersection(*(set(w) for w in words))
-    for labels in ({r: "-".join(x for x in w if x not in shared)
-                    for r, w in zip(runs, words, strict=True)},
-                   {r: "-".join(w) for r, w in zip(runs, words, strict=True)}):
+    for labels in (
+        {r: "-".join(x for x in w if x not in shared) for r, w in zip(runs, words, strict=True)},
+        {r: "-".join(w) for r, w in zip(runs, words, strict=True)},
+    ):
         if all(labels.values()) and len(set(labels.values())) == len(runs):
             return labels
     return {r: r for r in runs}
@@ -63,15 +69,25 @@ def comparison_tables(comparison: dict, minus: str = "-") -> tuple[list, list, l
     others = [r for r in runs if r != base]
     names = short_names(runs)
     head = [*(names[r] for r in runs), *(f"{names[r]} {minus} {names[base]}" for r in others)]
-    headline = [[h["label"], *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others)]
-                for m, h in comparison["headline"][base].items()]
+    headline = [
+        [
+            h["label"],
+            *(ci_cell(comparison["headline"][r].get(m)) for r in runs),
+            *(diff_cell(comparison["diffs"][r]["overall"].get(m)) for r in others),
+        ]
+        for m, h in comparison["headline"][base].items()
+    ]
     sections = []
     for metric, label in (*CATEGORY_METRICS.items(), *CATEGORY_TABLES.items()):
-        rows = [[f, *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
-                 *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric))
-                   for r in others)]
-                for f, ms in comparison["per_category"][base].items() if metric in ms]
+        rows = [
+            [
+                f,
+                *(ci_cell(comparison["per_category"][r][f].get(metric)) for r in runs),
+                *(diff_cell(comparison["diffs"][r]["per_category"][f].get(metric)) for r in others),
+            ]
+            for f, ms in comparison["per_category"][base].items()
+            if metric in ms
+        ]
         if rows:
             sections.append({"label": label, "rows": rows})
     return head, headline, sections

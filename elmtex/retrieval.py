@@ -111,8 +111,11 @@ def model_identity(name: str, folder: Path | None) -> dict[str, Any]:
     if folder is not None:
         for path in sorted(folder.rglob("*")):
             rel = path.relative_to(folder)
-            if (path.is_dir() or path.name in _IGNORED_MODEL_FILES
-                    or _IGNORED_MODEL_DIRS & set(rel.parts[:-1])):
+            if (
+                path.is_dir()
+                or path.name in _IGNORED_MODEL_FILES
+                or _IGNORED_MODEL_DIRS & set(rel.parts[:-1])
+            ):
                 continue
             files[rel.as_posix()] = _file_digest(path)
     return {"name": name, "files": files}
@@ -124,9 +127,16 @@ class Embedder:
     is not safe to call from several threads at once ("Already borrowed"), and on a CPU the
     forward pass already uses every core, so running two at once would not be faster."""
 
-    def __init__(self, name: str, device: str = "cpu", batch_size: int = 64,
-                 query_prefix: str = "", passage_prefix: str = "", dtype: str = "auto",
-                 max_seq_length: int | None = None):
+    def __init__(
+        self,
+        name: str,
+        device: str = "cpu",
+        batch_size: int = 64,
+        query_prefix: str = "",
+        passage_prefix: str = "",
+        dtype: str = "auto",
+        max_seq_length: int | None = None,
+    ):
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -138,21 +148,28 @@ class Embedder:
         self.name, self.dtype = name, dtype
         self.path = resolve_embedding_model(name)
         try:
-            self.model = SentenceTransformer(self.path, device=device,
-                                             model_kwargs={"dtype": getattr(torch, dtype)})
+            self.model = SentenceTransformer(
+                self.path, device=device, model_kwargs={"dtype": getattr(torch, dtype)}
+            )
         except Exception as e:  # whatever went wrong: say which model and why, in one line
-            hint = (" (HF_HUB_OFFLINE=1 is set: set HF_HUB_OFFLINE=0 to download a hub model)"
-                    if os.environ.get("HF_HUB_OFFLINE") == "1" else "")
+            hint = (
+                " (HF_HUB_OFFLINE=1 is set: set HF_HUB_OFFLINE=0 to download a hub model)"
+                if os.environ.get("HF_HUB_OFFLINE") == "1"
+                else ""
+            )
             raise RetrieverError(
                 f"cannot load embedding model {name!r} ({self.path}): "
-                f"{type(e).__name__}: {' '.join(str(e).split())}{hint}") from None
+                f"{type(e).__name__}: {' '.join(str(e).split())}{hint}"
+            ) from None
         self.device, self.batch_size = device, batch_size
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         if max_seq_length is not None:
             limit = _position_limit(self.model)
             if max_seq_length < 1 or (limit is not None and max_seq_length > limit):
-                raise RetrieverError(f"retriever.max_seq_length must be between 1 and {limit} "
-                                     f"for {name}, got {max_seq_length}")
+                raise RetrieverError(
+                    f"retriever.max_seq_length must be between 1 and {limit} "
+                    f"for {name}, got {max_seq_length}"
+                )
             self.model.max_seq_length = max_seq_length
         self.dim = int(self.model.get_embedding_dimension())
         self.max_seq_length = int(self.model.max_seq_length)
@@ -166,8 +183,13 @@ class Embedder:
         return ident
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
-        vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=progress)
+        vecs = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
     def embed_passages(self, texts: Sequence[str], progress: bool = True) -> np.ndarray:
@@ -211,24 +233,35 @@ def _version(package: str) -> str | None:
 def embedding_fingerprint(records_sha: str, model: dict[str, Any], passage_prefix: str) -> str:
     """Everything the stored embeddings depend on. The query prefix is left out: it changes
     the queries, not the stored passages."""
-    return json_sha256({
-        "records": records_sha, "model": model, "passage_prefix": passage_prefix,
-        "normalize": True, "sentence_transformers": _version("sentence-transformers"),
-    })
+    return json_sha256(
+        {
+            "records": records_sha,
+            "model": model,
+            "passage_prefix": passage_prefix,
+            "normalize": True,
+            "sentence_transformers": _version("sentence-transformers"),
+        }
+    )
 
 
 def index_fingerprint(embeddings_fp: str, settings: dict[str, Any]) -> str:
     """The embeddings plus what building the index depends on (type, nlist). nprobe is a
     search-time setting and is applied on load, so changing it needs no rebuild."""
-    return json_sha256({"embeddings": embeddings_fp, "index": settings,
-                         "faiss": _version("faiss-cpu") or _version("faiss-gpu")})
+    return json_sha256(
+        {
+            "embeddings": embeddings_fp,
+            "index": settings,
+            "faiss": _version("faiss-cpu") or _version("faiss-gpu"),
+        }
+    )
 
 
 # --- index -------------------------------------------------------------------------------------
 
 
-def effective_index_settings(kind: str, nlist: int, nprobe: int, n: int
-                             ) -> tuple[dict[str, Any], str | None]:
+def effective_index_settings(
+    kind: str, nlist: int, nprobe: int, n: int
+) -> tuple[dict[str, Any], str | None]:
     """The settings an index over n vectors is built with, and a note if one was clamped.
 
     IVF training needs at least nlist vectors; with fewer, nlist is clamped to n (and nprobe
@@ -238,8 +271,9 @@ def effective_index_settings(kind: str, nlist: int, nprobe: int, n: int
     if kind == "flat":
         return {"type": "flat"}, None
     if nlist < 1 or nprobe < 1:
-        raise RetrieverError(f"retriever.index.nlist and nprobe must be >= 1 "
-                             f"(got {nlist}, {nprobe})")
+        raise RetrieverError(
+            f"retriever.index.nlist and nprobe must be >= 1 (got {nlist}, {nprobe})"
+        )
     note = None
     if n < nlist:
         note = f"only {n} vectors for nlist {nlist}: IVF built with nlist {n}"
@@ -269,6 +303,7 @@ def save_vectors(path: Path, vectors: np.ndarray) -> None:
     def write(tmp: str) -> None:
         with open(tmp, "wb") as fh:
             np.save(fh, vectors)
+
     atomic_write(path, write)
 
 
@@ -286,8 +321,9 @@ def normalise_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def select_hits(scores: Iterable[float], positions: Iterable[int], excluded: set[int],
-                k: int) -> list[tuple[int, float]]:
+def select_hits(
+    scores: Iterable[float], positions: Iterable[int], excluded: set[int], k: int
+) -> list[tuple[int, float]]:
     """The first k (position, score) pairs of a FAISS result row that are real hits (FAISS
     pads with -1) and not excluded."""
     hits = []
@@ -356,62 +392,106 @@ def _log(msg: str) -> None:
 class Retriever:
     """One embedding model and one index per language, built or reused at start."""
 
-    def __init__(self, embedder: Embedder, indexes: dict[str, LanguageIndex], task: Task,
-                 index_kind: str, split: str, passages: LanguageIndex | None = None,
-                 reranker: Any = None):
+    def __init__(
+        self,
+        embedder: Embedder,
+        indexes: dict[str, LanguageIndex],
+        task: Task,
+        index_kind: str,
+        split: str,
+        passages: LanguageIndex | None = None,
+        reranker: Any = None,
+    ):
         self.embedder, self.indexes, self.task = embedder, indexes, task
         self.index_kind, self.split = index_kind, split
         self.passages, self.reranker = passages, reranker
 
     @classmethod
-    def from_config(cls, cfg: dict, task: Task, log: Callable[[str], None] = _log,
-                    embedder: Embedder | None = None) -> Retriever:
+    def from_config(
+        cls,
+        cfg: dict,
+        task: Task,
+        log: Callable[[str], None] = _log,
+        embedder: Embedder | None = None,
+    ) -> Retriever:
         """Load the model (or take `embedder`, which must match the config), then open or
         build each language's index."""
         rc = cfg["retriever"]
         if rc["split"] == cfg["data"]["split"] and rc["split"] != "train":
-            log(f"warning: retriever.split is {rc['split']!r}, the same split the stages "
-                f"evaluate on: examples may come from the evaluation set")
+            log(
+                f"warning: retriever.split is {rc['split']!r}, the same split the stages "
+                f"evaluate on: examples may come from the evaluation set"
+            )
         data_dir = resolve_path(cfg["data"]["dir"])
         index_dir = resolve_path(rc["index_dir"])
         if embedder is None:
-            embedder = Embedder(rc["embedding_model"], rc["device"], rc["batch_size"],
-                                rc["query_prefix"], rc["passage_prefix"], rc["dtype"],
-                                rc["max_seq_length"])
-        log(f"embedding model {embedder.name} ({embedder.path}), dim {embedder.dim}, "
-            f"max_seq_length {embedder.max_seq_length}, {embedder.dtype} on {embedder.device}")
+            embedder = Embedder(
+                rc["embedding_model"],
+                rc["device"],
+                rc["batch_size"],
+                rc["query_prefix"],
+                rc["passage_prefix"],
+                rc["dtype"],
+                rc["max_seq_length"],
+            )
+        log(
+            f"embedding model {embedder.name} ({embedder.path}), dim {embedder.dim}, "
+            f"max_seq_length {embedder.max_seq_length}, {embedder.dtype} on {embedder.device}"
+        )
         identity = embedder.identity()
         if not identity["files"]:
-            log(f"warning: no local files found for {embedder.name}: its stored index is "
-                f"matched by the model's name alone (a changed model will not rebuild it)")
+            log(
+                f"warning: no local files found for {embedder.name}: its stored index is "
+                f"matched by the model's name alone (a changed model will not rebuild it)"
+            )
         indexes = {}
         for lang in cfg["data"]["langs"]:
             # data.limit is for the stages' evaluation records; the index holds the whole split.
             records = load_split(data_dir, [lang], rc["split"], task, limit=None)
             if not records:
-                raise RetrieverError(f"{data_dir / lang / (rc['split'] + '.jsonl')} holds no "
-                                     f"records to index")
-            indexes[lang] = _open_language(lang, records, task.input_key, embedder, identity,
-                                           rc["index"], index_dir / lang, log)
+                raise RetrieverError(
+                    f"{data_dir / lang / (rc['split'] + '.jsonl')} holds no records to index"
+                )
+            indexes[lang] = _open_language(
+                lang,
+                records,
+                task.input_key,
+                embedder,
+                identity,
+                rc["index"],
+                index_dir / lang,
+                log,
+            )
         passages, reranker = None, None
         pc = rc["passages"]
         if pc["path"]:
             path = resolve_path(pc["path"])
             collection = [dict(p, _text=passage_text(p)) for p in load_passages(path)]
             log(f"passages: {len(collection)} from {path}")
-            passages = _open_language("passages", collection, "_text", embedder, identity,
-                                      rc["index"], index_dir / "passages", log)
-            reranker = make_reranker(pc["reranker"], [p["_text"] for p in collection],
-                                     pc["reranker_model"], rc["device"])
-        return cls(embedder, indexes, task, rc["index"]["type"], rc["split"], passages,
-                   reranker)
+            passages = _open_language(
+                "passages",
+                collection,
+                "_text",
+                embedder,
+                identity,
+                rc["index"],
+                index_dir / "passages",
+                log,
+            )
+            reranker = make_reranker(
+                pc["reranker"], [p["_text"] for p in collection], pc["reranker_model"], rc["device"]
+            )
+        return cls(embedder, indexes, task, rc["index"]["type"], rc["split"], passages, reranker)
 
     def health(self) -> dict[str, Any]:
         settings = {lang: ix.settings for lang, ix in self.indexes.items()}
         first = next(iter(settings.values()))
         # IVF settings can differ by language where nlist was clamped for a small one.
-        index = first if all(s == first for s in settings.values()) else {
-            "type": self.index_kind, "per_language": settings}
+        index = (
+            first
+            if all(s == first for s in settings.values())
+            else {"type": self.index_kind, "per_language": settings}
+        )
         return {
             "status": "ok",
             "languages": {lang: ix.index.ntotal for lang, ix in self.indexes.items()},
@@ -425,14 +505,19 @@ class Retriever:
             "index": index,
             # Changes whenever the served examples could: clients may record it with a run.
             "fingerprints": {lang: ix.fingerprint for lang, ix in self.indexes.items()},
-            "passages": None if self.passages is None else {
-                "count": self.passages.index.ntotal, "fingerprint": self.passages.fingerprint,
+            "passages": None
+            if self.passages is None
+            else {
+                "count": self.passages.index.ntotal,
+                "fingerprint": self.passages.fingerprint,
                 "reranker": getattr(self.reranker, "name", None),
-                "reranker_model": getattr(self.reranker, "model_name", None)},
+                "reranker_model": getattr(self.reranker, "model_name", None),
+            },
         }
 
-    def retrieve(self, report: str, k: int, lang: str, exclude_ids: Sequence[str] = ()
-                 ) -> dict[str, Any]:
+    def retrieve(
+        self, report: str, k: int, lang: str, exclude_ids: Sequence[str] = ()
+    ) -> dict[str, Any]:
         """The k nearest training records of `lang` (not the query itself), best first."""
         ix = self.indexes[lang]
         t0 = time.perf_counter()
@@ -440,30 +525,43 @@ class Retriever:
         t1 = time.perf_counter()
         hits = ix.search(query, k, ix.excluded_positions(report, exclude_ids))
         t2 = time.perf_counter()
-        examples = [{"id": ix.records[p]["id"], "report": ix.records[p][self.task.input_key],
-                     "summary": ix.records[p][self.task.output_key], "score": score}
-                    for p, score in hits]
+        examples = [
+            {
+                "id": ix.records[p]["id"],
+                "report": ix.records[p][self.task.input_key],
+                "summary": ix.records[p][self.task.output_key],
+                "score": score,
+            }
+            for p, score in hits
+        ]
         out: dict[str, Any] = {"examples": examples}
         if len(examples) < k:  # said, not silent: the language has too few other records
-            out["warning"] = (f"only {len(examples)} of k={k} examples: {lang} has "
-                              f"{len(ix.records)} records, {k - len(examples)} too few after "
-                              "excluding the query")
-        return {**out,
-                "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
-                           "queue_ms": round(waited * 1000, 3),
-                           "search_ms": round((t2 - t1) * 1000, 3)}}
+            out["warning"] = (
+                f"only {len(examples)} of k={k} examples: {lang} has "
+                f"{len(ix.records)} records, {k - len(examples)} too few after "
+                "excluding the query"
+            )
+        return {
+            **out,
+            "timing": {
+                "embed_ms": round((t1 - t0 - waited) * 1000, 3),
+                "queue_ms": round(waited * 1000, 3),
+                "search_ms": round((t2 - t1) * 1000, 3),
+            },
+        }
 
-
-    def retrieve_passages(self, query: str, k: int, rerank_to: int | None = None
-                          ) -> dict[str, Any]:
+    def retrieve_passages(self, query: str, k: int, rerank_to: int | None = None) -> dict[str, Any]:
         """The k passages nearest to `query`, best first; with `rerank_to`, those k reranked
         and cut to the best `rerank_to`."""
         if self.passages is None:
-            raise RequestError("this service has no passage collection "
-                               "(start it with retriever.passages.path set)")
+            raise RequestError(
+                "this service has no passage collection (start it with retriever.passages.path set)"
+            )
         if rerank_to is not None and self.reranker is None:
-            raise RequestError("'rerank_to' given, but this service has no reranker "
-                               "(retriever.passages.reranker is none)")
+            raise RequestError(
+                "'rerank_to' given, but this service has no reranker "
+                "(retriever.passages.reranker is none)"
+            )
         ix = self.passages
         t0 = time.perf_counter()
         query_vec, waited = self.embedder.embed_query(query)
@@ -476,30 +574,56 @@ class Retriever:
             ranked = [(p, score, None) for p, score in hits]
         t3 = time.perf_counter()
         dense_rank = {p: i + 1 for i, (p, _) in enumerate(hits)}
-        passages = [{"id": ix.records[p]["id"], "title": ix.records[p].get("title"),
-                     "text": ix.records[p]["text"], "score": score,
-                     "rerank_score": rerank_score, "dense_rank": dense_rank[p]}
-                    for p, score, rerank_score in ranked]
+        passages = [
+            {
+                "id": ix.records[p]["id"],
+                "title": ix.records[p].get("title"),
+                "text": ix.records[p]["text"],
+                "score": score,
+                "rerank_score": rerank_score,
+                "dense_rank": dense_rank[p],
+            }
+            for p, score, rerank_score in ranked
+        ]
         want = k if rerank_to is None else rerank_to
-        warn = ({"warning": f"only {len(passages)} of {want} passages: the collection has "
-                            f"{len(ix.records)}"} if len(passages) < want else {})
-        return {"passages": passages, **warn,
-                "timing": {"embed_ms": round((t1 - t0 - waited) * 1000, 3),
-                           "queue_ms": round(waited * 1000, 3),
-                           "search_ms": round((t2 - t1) * 1000, 3),
-                           "rerank_ms": round((t3 - t2) * 1000, 3)}}
+        warn = (
+            {
+                "warning": f"only {len(passages)} of {want} passages: the collection has "
+                f"{len(ix.records)}"
+            }
+            if len(passages) < want
+            else {}
+        )
+        return {
+            "passages": passages,
+            **warn,
+            "timing": {
+                "embed_ms": round((t1 - t0 - waited) * 1000, 3),
+                "queue_ms": round(waited * 1000, 3),
+                "search_ms": round((t2 - t1) * 1000, 3),
+                "rerank_ms": round((t3 - t2) * 1000, 3),
+            },
+        }
 
 
-def _open_language(lang: str, records: list[dict], text_key: str, embedder: Embedder,
-                   identity: dict, index_cfg: dict, folder: Path,
-                   log: Callable[[str], None]) -> LanguageIndex:
+def _open_language(
+    lang: str,
+    records: list[dict],
+    text_key: str,
+    embedder: Embedder,
+    identity: dict,
+    index_cfg: dict,
+    folder: Path,
+    log: Callable[[str], None],
+) -> LanguageIndex:
     """Reuse the stored embeddings and index whose fingerprints match, build what is missing,
     and remove the stale files of earlier settings."""
     texts = [r[text_key] for r in records]
     ids = [r["id"] for r in records]
     emb_fp = embedding_fingerprint(records_digest(ids, texts), identity, embedder.passage_prefix)
-    settings, note = effective_index_settings(index_cfg["type"], index_cfg["nlist"],
-                                              index_cfg["nprobe"], len(records))
+    settings, note = effective_index_settings(
+        index_cfg["type"], index_cfg["nlist"], index_cfg["nprobe"], len(records)
+    )
     if note:
         log(f"[{lang}] note: {note}")
     build_settings = {k: v for k, v in settings.items() if k != "nprobe"}
@@ -523,23 +647,35 @@ def _open_language(lang: str, records: list[dict], text_key: str, embedder: Embe
             t0 = time.perf_counter()
             vectors = embedder.embed_passages(texts)
             dt = time.perf_counter() - t0
-            log(f"[{lang}] embedded {len(texts)} records in {dt:.1f} s "
-                f"({len(texts) / dt:.0f} texts/s)")
+            log(
+                f"[{lang}] embedded {len(texts)} records in {dt:.1f} s "
+                f"({len(texts) / dt:.0f} texts/s)"
+            )
             save_vectors(emb_path, vectors)
         t0 = time.perf_counter()
         index = build_index(vectors, settings)
         save_index(ix_path, index)
-        log(f"[{lang}] built {settings['type']} index {ix_path} in "
-            f"{time.perf_counter() - t0:.2f} s")
+        log(
+            f"[{lang}] built {settings['type']} index {ix_path} in {time.perf_counter() - t0:.2f} s"
+        )
     if settings["type"] == "ivf":
         import faiss
 
         faiss.extract_index_ivf(index).nprobe = settings["nprobe"]
-    write_json(folder / "meta.json", {
-        "lang": lang, "records": len(records), "embeddings": emb_path.name,
-        "index": ix_path.name, "settings": settings, "model": identity["name"],
-        "passage_prefix": embedder.passage_prefix, "embedding_fingerprint": emb_fp,
-        "index_fingerprint": ix_fp})
+    write_json(
+        folder / "meta.json",
+        {
+            "lang": lang,
+            "records": len(records),
+            "embeddings": emb_path.name,
+            "index": ix_path.name,
+            "settings": settings,
+            "model": identity["name"],
+            "passage_prefix": embedder.passage_prefix,
+            "embedding_fingerprint": emb_fp,
+            "index_fingerprint": ix_fp,
+        },
+    )
     # Files of earlier settings go (temp files are left alone: another process sharing the
     # folder may be writing one right now).
     for stale in folder.iterdir():
@@ -555,8 +691,10 @@ def _read_vectors(path: Path, n: int, dim: int, log: Callable[[str], None]) -> n
         log(f"warning: cannot read {path} ({e}); embedding again")
         return None
     if vectors.shape != (n, dim) or vectors.dtype != np.float32:
-        log(f"warning: {path} holds {vectors.shape} {vectors.dtype}, expected ({n}, {dim}) "
-            f"float32; embedding again")
+        log(
+            f"warning: {path} holds {vectors.shape} {vectors.dtype}, expected ({n}, {dim}) "
+            f"float32; embedding again"
+        )
         return None
     return vectors
 
@@ -570,7 +708,8 @@ def _read_index(path: Path, n: int, dim: int, log: Callable[[str], None]):
         log(f"warning: cannot read {path} ({str(e).splitlines()[0]}); rebuilding it")
         return None
     if index.ntotal != n or index.d != dim:
-        log(f"warning: {path} holds {index.ntotal} x {index.d}, expected {n} x {dim}; "
-            f"rebuilding it")
+        log(
+            f"warning: {path} holds {index.ntotal} x {index.d}, expected {n} x {dim}; rebuilding it"
+        )
         return None
     return index

@@ -27,8 +27,9 @@ PASSAGE_REQUEST_KEYS = {"query", "k", "rerank_to"}
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-def parse_request(payload: Any, langs: Iterable[str], max_k: int
-                  ) -> tuple[str, int, str, list[str]]:
+def parse_request(
+    payload: Any, langs: Iterable[str], max_k: int
+) -> tuple[str, int, str, list[str]]:
     """(report, k, lang, exclude_ids) from a decoded request body, or a RequestError that says
     what is wrong. Unknown keys are refused: a misspelt 'exclude_ids' would otherwise
     silently let the query retrieve itself."""
@@ -92,13 +93,25 @@ def parse_passage_request(payload: Any, max_k: int) -> tuple[str, int, int | Non
 
 
 def _json_type(value: Any) -> str:
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-             float: "number", type(None): "null"}
+    names = {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }
     return names.get(type(value), type(value).__name__)
 
 
-def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
-               torch_threads: int | None = 1, host: str = "127.0.0.1"):
+def create_app(
+    retriever: Retriever,
+    max_k: int,
+    max_body_bytes: int,
+    torch_threads: int | None = 1,
+    host: str = "127.0.0.1",
+):
     """The Flask app: GET /health, POST /retrieve, POST /passages; every error is JSON
     {"error": message}.
 
@@ -125,8 +138,11 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
     app.json.ensure_ascii = False
 
     def error(status: int, message: str) -> Response:
-        return Response(json.dumps({"error": message}, ensure_ascii=False), status=status,
-                        mimetype="application/json")
+        return Response(
+            json.dumps({"error": message}, ensure_ascii=False),
+            status=status,
+            mimetype="application/json",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -174,7 +190,8 @@ def create_app(retriever: Retriever, max_k: int, max_body_bytes: int,
         t["total_ms"] = round((time.perf_counter() - t0) * 1000, 3)
         resp = app.json.response(result)
         resp.headers["Server-Timing"] = ", ".join(
-            f"{name};dur={t[name + '_ms']}" for name in ("embed", "queue", "search", "total"))
+            f"{name};dur={t[name + '_ms']}" for name in ("embed", "queue", "search", "total")
+        )
         return resp
 
     return app

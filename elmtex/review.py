@@ -53,12 +53,30 @@ EXPORT_MARKER = ".elmtex-review-export"  # marks a folder that --export may repl
 
 # Light colours that keep black text readable and stay distinct side by side: ColorBrewer
 # Set3 (12) and three light tones of Paired. A task with more fields gets golden-angle hues.
-PALETTE = ("#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
-           "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#a6cee3", "#fdbf6f",
-           "#cab2d6")
+PALETTE = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#fb8072",
+    "#80b1d3",
+    "#fdb462",
+    "#b3de69",
+    "#fccde5",
+    "#d9d9d9",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+    "#a6cee3",
+    "#fdbf6f",
+    "#cab2d6",
+)
 
-STATUS_LABELS = {"exact": "exact", "normalized": "case/space", "fuzzy": "fuzzy",
-                 "none": "not in report"}
+STATUS_LABELS = {
+    "exact": "exact",
+    "normalized": "case/space",
+    "fuzzy": "fuzzy",
+    "none": "not in report",
+}
 
 
 class ReviewError(UserError):
@@ -137,9 +155,11 @@ def highlight_html(text: str, spans: Iterable[Span]) -> Markup:
         if len(cats) > 1:
             classes.append("multi")
         title = "\n".join(s.title for s in sorted(covering, key=lambda s: s.key))
-        out.append(f'<span class="{" ".join(classes)}" '
-                   f'data-items="{" ".join(str(s.key) for s in covering)}" '
-                   f'title="{escape(title)}">{piece}</span>')
+        out.append(
+            f'<span class="{" ".join(classes)}" '
+            f'data-items="{" ".join(str(s.key) for s in covering)}" '
+            f'title="{escape(title)}">{piece}</span>'
+        )
     return Markup("".join(out))
 
 
@@ -186,10 +206,12 @@ def record_scores(example: Mapping[str, Any] | None) -> dict[str, Any] | None:
         e = fe.get("entity")
         if e:
             tp, fp, fn = tp + e["tp"], fp + e["fp"], fn + e["fn"]
-    return {"entity": MatchCounts(tp, fp, fn).as_dict(),
-            "rougeL": _mean(_num(fe.get("rougeL")) for fe in fields.values()),
-            "bertscore_f1": _mean(_num(fe.get("bertscore_f1")) for fe in fields.values()),
-            "skipped": bool(example.get("skipped"))}
+    return {
+        "entity": MatchCounts(tp, fp, fn).as_dict(),
+        "rougeL": _mean(_num(fe.get("rougeL")) for fe in fields.values()),
+        "bertscore_f1": _mean(_num(fe.get("bertscore_f1")) for fe in fields.values()),
+        "skipped": bool(example.get("skipped")),
+    }
 
 
 class Review:
@@ -205,12 +227,15 @@ class Review:
         self.by_id = {r["id"]: i for i, r in enumerate(self.records)}
         self.threshold = cfg["evaluate"]["grounding"]["fuzzy_threshold"]
         self.colours = category_colours(self.task.field_names)
-        self.title = (f"{Path(d['dir']).name} {d['split']} "
-                      f"({', '.join(d['langs'])}"
-                      + (f", first {d['limit']} per language" if d["limit"] is not None else "")
-                      + ")")
-        names = list(dict.fromkeys(runs or cfg.get("review", {}).get("runs") or
-                                   self._default_runs()))
+        self.title = (
+            f"{Path(d['dir']).name} {d['split']} "
+            f"({', '.join(d['langs'])}"
+            + (f", first {d['limit']} per language" if d["limit"] is not None else "")
+            + ")"
+        )
+        names = list(
+            dict.fromkeys(runs or cfg.get("review", {}).get("runs") or self._default_runs())
+        )
         self.runs = {name: self._load_run(name) for name in names}
         self._groundings: dict[tuple[str, str], dict[str, list[Grounding]]] = {}
 
@@ -220,21 +245,27 @@ class Review:
         """This config's runs that evaluate.py has scored, else those that have a cache."""
         candidates = default_runs(self.cfg)
         results = resolve_path(self.cfg["run"]["results_dir"])
-        scored = [r for r in candidates if (results / r / "per_example.jsonl").exists()
-                  and cache_paths(self.cfg, r)[0].exists()]
+        scored = [
+            r
+            for r in candidates
+            if (results / r / "per_example.jsonl").exists() and cache_paths(self.cfg, r)[0].exists()
+        ]
         cached = [r for r in candidates if cache_paths(self.cfg, r)[0].exists()]
         if not (scored or cached):
             raise ReviewError(
                 f"No runs to show: none of {', '.join(candidates)} has a cache in "
                 f"{resolve_path(self.cfg['run']['cache_dir'])}. Run the caching stages and "
-                "evaluate.py first (make demo), or name runs with --runs.")
+                "evaluate.py first (make demo), or name runs with --runs."
+            )
         return scored or cached
 
     def _load_run(self, name: str) -> Run:
         path = cache_paths(self.cfg, name)[0]
         if not path.exists():
-            raise ReviewError(f"No cache for run '{name}' at {path}; run its caching stage "
-                              "first, or check run.cache_dir.")
+            raise ReviewError(
+                f"No cache for run '{name}' at {path}; run its caching stage "
+                "first, or check run.cache_dir."
+            )
         rows: dict[str, dict] = {}
         for _, row in read_jsonl(path):
             rid = row.get("id")
@@ -245,8 +276,9 @@ class Review:
         per_example = results / "per_example.jsonl"
         if per_example.exists():
             run.results_dir = results
-            run.examples = {ex["id"]: ex for _, ex in read_jsonl(per_example)
-                            if ex.get("id") in self.by_id}
+            run.examples = {
+                ex["id"]: ex for _, ex in read_jsonl(per_example) if ex.get("id") in self.by_id
+            }
             if (results / "metrics.json").exists():
                 run.metrics = read_json(results / "metrics.json")
             run.stale = path.stat().st_mtime > per_example.stat().st_mtime
@@ -259,8 +291,13 @@ class Review:
             ids = {e for row in run.rows.values() for e in row.get("icl_example_ids") or ()}
             examples = {}
             if ids:
-                examples = load_example_texts(self.data_dir, self.cfg["data"]["langs"],
-                                              self.cfg["retriever"]["split"], self.task, ids)
+                examples = load_example_texts(
+                    self.data_dir,
+                    self.cfg["data"]["langs"],
+                    self.cfg["retriever"]["split"],
+                    self.task,
+                    ids,
+                )
             run.grounder = Grounder(self.task, self.threshold, examples)
         return run.grounder
 
@@ -290,13 +327,17 @@ class Review:
             if stored is not None:
                 out = stored
             else:
-                out = self._grounder(run).ground(self.record(rid)[self.task.input_key], parsed,
-                                                 row.get("icl_example_ids") or ())
+                out = self._grounder(run).ground(
+                    self.record(rid)[self.task.input_key], parsed, row.get("icl_example_ids") or ()
+                )
         self._groundings[key] = out
         return out
 
-    def _stored_groundings(self, example: dict | None, parsed: dict,
-                           ) -> dict[str, list[Grounding]] | None:
+    def _stored_groundings(
+        self,
+        example: dict | None,
+        parsed: dict,
+    ) -> dict[str, list[Grounding]] | None:
         """per_example.jsonl's grounding, or None if it has none or it belongs to another
         answer (the cache was rewritten after scoring): its items must be the answer's items."""
         fields = (example or {}).get("fields") or {}
@@ -321,17 +362,23 @@ class Review:
             m = run.metrics or {}
             head = m.get("headline") or {}
             g = (m.get("grounding") or {}).get("overall") or {}
-            runs.append({
-                "name": run.name, "method": run.method, "model": run.model,
-                "answers": len(run.rows), "evaluated": run.results_dir is not None,
-                "stale": run.stale, "results_dir": str(run.results_dir or ""),
-                "parse_rate": _num((head.get("parse_rate") or {}).get("value")),
-                "entity_f1": _num((head.get("entity_micro_f1") or {}).get("value")),
-                "rougeL": _num((head.get("rougeL") or {}).get("value")),
-                "bertscore_f1": _num((head.get("bertscore_f1") or {}).get("value")),
-                "grounded_exact": _num(g.get("share_grounded_exact")),
-                "unsupported": _num(g.get("share_none")),
-            })
+            runs.append(
+                {
+                    "name": run.name,
+                    "method": run.method,
+                    "model": run.model,
+                    "answers": len(run.rows),
+                    "evaluated": run.results_dir is not None,
+                    "stale": run.stale,
+                    "results_dir": str(run.results_dir or ""),
+                    "parse_rate": _num((head.get("parse_rate") or {}).get("value")),
+                    "entity_f1": _num((head.get("entity_micro_f1") or {}).get("value")),
+                    "rougeL": _num((head.get("rougeL") or {}).get("value")),
+                    "bertscore_f1": _num((head.get("bertscore_f1") or {}).get("value")),
+                    "grounded_exact": _num(g.get("share_grounded_exact")),
+                    "unsupported": _num(g.get("share_none")),
+                }
+            )
         rows = []
         for rec in self.records:
             cells = []
@@ -339,20 +386,33 @@ class Review:
                 row = run.rows.get(rec["id"])
                 gs = self.groundings(run, rec["id"])
                 items = [g for lst in gs.values() for g in lst]
-                cells.append({
-                    "run": run.name, "href": links.record(rec["id"], run.name),
-                    "answered": row is not None,
-                    "parsed": row is not None and row.get("parsed") is not None,
-                    "scores": record_scores(run.examples.get(rec["id"])),
-                    "n_items": len(items),
-                    "unsupported": sum(g.status == NONE for g in items),
-                })
-            rows.append({"id": rec["id"], "lang": rec.get("lang", ""),
-                         "snippet": " ".join(rec[self.task.input_key].split())[:110],
-                         "href": links.record(rec["id"], next(iter(self.runs))),
-                         "cells": cells})
-        return {"title": self.title, "runs": runs, "rows": rows, "links": links,
-                "threshold": self.threshold}
+                cells.append(
+                    {
+                        "run": run.name,
+                        "href": links.record(rec["id"], run.name),
+                        "answered": row is not None,
+                        "parsed": row is not None and row.get("parsed") is not None,
+                        "scores": record_scores(run.examples.get(rec["id"])),
+                        "n_items": len(items),
+                        "unsupported": sum(g.status == NONE for g in items),
+                    }
+                )
+            rows.append(
+                {
+                    "id": rec["id"],
+                    "lang": rec.get("lang", ""),
+                    "snippet": " ".join(rec[self.task.input_key].split())[:110],
+                    "href": links.record(rec["id"], next(iter(self.runs))),
+                    "cells": cells,
+                }
+            )
+        return {
+            "title": self.title,
+            "runs": runs,
+            "rows": rows,
+            "links": links,
+            "threshold": self.threshold,
+        }
 
     def record_view(self, rid: str, run_name: str, links: Links) -> dict[str, Any]:
         rec, run = self.record(rid), self.run(run_name)
@@ -377,55 +437,103 @@ class Review:
                 icl_copied += g.example_id is not None
                 label = STATUS_LABELS[g.status]
                 if g.status != NONE and g.start is not None and g.end is not None:
-                    spans.append(Span(g.start, g.end, key, f, f"{f}: {g.item} ({label})",
-                                      g.status))
-                pred_items.append({"key": key, "text": g.item, "status": g.status,
-                                   "label": label, "score": g.score,
-                                   "example_id": g.example_id,
-                                   "span": report[g.start:g.end] if g.start is not None
-                                   else None})
+                    spans.append(Span(g.start, g.end, key, f, f"{f}: {g.item} ({label})", g.status))
+                pred_items.append(
+                    {
+                        "key": key,
+                        "text": g.item,
+                        "status": g.status,
+                        "label": label,
+                        "score": g.score,
+                        "example_id": g.example_id,
+                        "span": report[g.start : g.end] if g.start is not None else None,
+                    }
+                )
             fe = ((example or {}).get("fields") or {}).get(f) or {}
             e = fe.get("entity")
-            fields.append({
-                "name": f, "css": css_name(f), "colour": self.colours[f],
-                "gold_na": task.is_na(gold_value), "gold": task.items(gold_value),
-                "pred_missing": coerced is not None and f not in parsed,
-                "pred_na": coerced is not None and f in parsed and task.is_na(coerced[f]),
-                "pred": pred_items,
-                "scores": {
-                    "rougeL": _num(fe.get("rougeL")),
-                    "bertscore_f1": _num(fe.get("bertscore_f1")),
-                    "entity": {**e, **MatchCounts(e["tp"], e["fp"], e["fn"]).as_dict()}
-                    if e else None,
-                    "exact_match": fe.get("exact_match"),
-                } if fe else None,
-            })
-        legend = [{"name": f, "css": css_name(f), "colour": self.colours[f],
-                   "count": sum(1 for s in spans if s.field == f)} for f in task.field_names]
+            fields.append(
+                {
+                    "name": f,
+                    "css": css_name(f),
+                    "colour": self.colours[f],
+                    "gold_na": task.is_na(gold_value),
+                    "gold": task.items(gold_value),
+                    "pred_missing": coerced is not None and f not in parsed,
+                    "pred_na": coerced is not None and f in parsed and task.is_na(coerced[f]),
+                    "pred": pred_items,
+                    "scores": {
+                        "rougeL": _num(fe.get("rougeL")),
+                        "bertscore_f1": _num(fe.get("bertscore_f1")),
+                        "entity": {**e, **MatchCounts(e["tp"], e["fp"], e["fn"]).as_dict()}
+                        if e
+                        else None,
+                        "exact_match": fe.get("exact_match"),
+                    }
+                    if fe
+                    else None,
+                }
+            )
+        legend = [
+            {
+                "name": f,
+                "css": css_name(f),
+                "colour": self.colours[f],
+                "count": sum(1 for s in spans if s.field == f),
+            }
+            for f in task.field_names
+        ]
         i = self.by_id[rid]
-        neighbour = {k: (links.record(self.records[j]["id"], run.name)
-                         if 0 <= j < len(self.records) else None)
-                     for k, j in (("prev", i - 1), ("next", i + 1))}
+        neighbour = {
+            k: (
+                links.record(self.records[j]["id"], run.name)
+                if 0 <= j < len(self.records)
+                else None
+            )
+            for k, j in (("prev", i - 1), ("next", i + 1))
+        }
         return {
-            "title": self.title, "links": links, "threshold": self.threshold,
-            "record": {"id": rid, "lang": rec.get("lang", ""), "n": i + 1,
-                       "total": len(self.records), **neighbour},
+            "title": self.title,
+            "links": links,
+            "threshold": self.threshold,
+            "record": {
+                "id": rid,
+                "lang": rec.get("lang", ""),
+                "n": i + 1,
+                "total": len(self.records),
+                **neighbour,
+            },
             "report_html": highlight_html(report, spans),
             "legend": legend,
-            "runs": [{"name": r.name, "href": links.record(rid, r.name),
-                      "current": r.name == run.name,
-                      "parsed": (r.rows.get(rid) or {}).get("parsed") is not None}
-                     for r in self.runs.values()],
-            "run": {"name": run.name, "method": run.method, "model": run.model,
-                    "evaluated": run.results_dir is not None, "stale": run.stale},
-            "answer": None if row is None else {
-                "parsed": parsed is not None, "parse_error": row.get("parse_error"),
-                "raw": row.get("raw", ""), "finish_reason": row.get("finish_reason"),
+            "runs": [
+                {
+                    "name": r.name,
+                    "href": links.record(rid, r.name),
+                    "current": r.name == run.name,
+                    "parsed": (r.rows.get(rid) or {}).get("parsed") is not None,
+                }
+                for r in self.runs.values()
+            ],
+            "run": {
+                "name": run.name,
+                "method": run.method,
+                "model": run.model,
+                "evaluated": run.results_dir is not None,
+                "stale": run.stale,
+            },
+            "answer": None
+            if row is None
+            else {
+                "parsed": parsed is not None,
+                "parse_error": row.get("parse_error"),
+                "raw": row.get("raw", ""),
+                "finish_reason": row.get("finish_reason"),
                 "icl_example_ids": row.get("icl_example_ids") or [],
                 "skipped": bool((example or {}).get("skipped")),
             },
             "scores": record_scores(example),
-            "counts": counts, "icl_copied": icl_copied, "n_items": key,
+            "counts": counts,
+            "icl_copied": icl_copied,
+            "n_items": key,
             "fields": fields,
         }
 
@@ -482,19 +590,26 @@ class Renderer:
     def __init__(self, review: Review):
         self.review = review
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(ASSETS), autoescape=True,
-            undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+            loader=jinja2.FileSystemLoader(ASSETS),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self.env.filters["fmt"] = _fmt
         self.env.filters["pct"] = _pct
         css = (ASSETS / "style.css").read_text(encoding="utf-8")
-        css += "".join(f".bg-{css_name(f)},.sw-{css_name(f)}{{background-color:{c}}}\n"
-                       for f, c in review.colours.items())
+        css += "".join(
+            f".bg-{css_name(f)},.sw-{css_name(f)}{{background-color:{c}}}\n"
+            for f, c in review.colours.items()
+        )
         self.env.globals["css"] = Markup(css)
 
     def index(self, links: Links, progress: dict | None = None) -> str:
         """The index; progress: review mode's (record id, run) -> this reviewer's counts."""
-        return self.env.get_template("index.html").render(**self.review.index_view(links),
-                                                          progress=progress)
+        return self.env.get_template("index.html").render(
+            **self.review.index_view(links), progress=progress
+        )
 
     def record(self, rid: str, run: str, links: Links, rv: dict | None = None) -> str:
         """A record page; rv: review mode's forms and judgements (elmtex.review_mode)."""
@@ -503,7 +618,8 @@ class Renderer:
 
     def error(self, code: int, message: str, links: Links) -> str:
         return self.env.get_template("error.html").render(
-            code=code, message=message, links=links, title=self.review.title)
+            code=code, message=message, links=links, title=self.review.title
+        )
 
 
 # --- The app and the export ----------------------------------------------------------------
@@ -512,15 +628,16 @@ class Renderer:
 SECURITY_HEADERS = {
     # The pages are static HTML with inline CSS: no scripts, no external loads.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "img-src data:; base-uri 'none'; form-action 'self'",
+    "img-src data:; base-uri 'none'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",  # patient data: not kept in the browser's cache
 }
 
 
-def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
-               max_body_kb: int = 64):
+def create_app(
+    review: Review, store=None, allowed_hosts: Sequence[str] = (), max_body_kb: int = 64
+):
     """The Flask app: GET /, GET /record/<id>?run=<run>, GET /health; read-only unless a
     ReviewStore is given (review mode: the POST routes of elmtex.review_mode)."""
     from flask import Flask, abort, request
@@ -554,8 +671,12 @@ def create_app(review: Review, store=None, allowed_hosts: Sequence[str] = (),
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "records": len(review.records), "runs": list(review.runs),
-                "reviewer": store.reviewer if store is not None else None}
+        return {
+            "status": "ok",
+            "records": len(review.records),
+            "runs": list(review.runs),
+            "reviewer": store.reviewer if store is not None else None,
+        }
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
@@ -583,8 +704,10 @@ def serve(app, port: int, threads: int = 4) -> None:
     try:
         server = create_server(app, host=HOST, port=port, threads=threads, ident="elmtex-review")
     except OSError as e:
-        raise ReviewError(f"cannot listen on {HOST}:{port}: {e.strerror or e} "
-                          "(another program uses the port? --set review.port=...)") from None
+        raise ReviewError(
+            f"cannot listen on {HOST}:{port}: {e.strerror or e} "
+            "(another program uses the port? --set review.port=...)"
+        ) from None
 
     def stop(signum, frame):
         raise SystemExit(0)
@@ -603,10 +726,13 @@ def serve(app, port: int, threads: int = 4) -> None:
 def check_export_dir(out_dir: str | Path) -> Path:
     """The export folder, resolved; refused if it holds anything but an earlier export."""
     out_dir = Path(out_dir).resolve()
-    if out_dir.exists() and (not out_dir.is_dir() or (
-            any(out_dir.iterdir()) and not (out_dir / EXPORT_MARKER).exists())):
-        raise ReviewError(f"{out_dir} exists and is not an earlier review export; "
-                          "choose another folder or remove it.")
+    if out_dir.exists() and (
+        not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / EXPORT_MARKER).exists())
+    ):
+        raise ReviewError(
+            f"{out_dir} exists and is not an earlier review export; "
+            "choose another folder or remove it."
+        )
     return out_dir
 
 
@@ -620,14 +746,16 @@ def export_static(review: Review, out_dir: str | Path) -> int:
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "records").mkdir(parents=True)
     (tmp / EXPORT_MARKER).write_text("written by review_app.py --export\n", encoding="utf-8")
-    (tmp / "index.html").write_text(renderer.index(ExportLinks(from_record=False)),
-                                    encoding="utf-8")
+    (tmp / "index.html").write_text(
+        renderer.index(ExportLinks(from_record=False)), encoding="utf-8"
+    )
     pages = 1
     rec_links = ExportLinks(from_record=True)
     for rec in review.records:
         for run in review.runs:
             (tmp / "records" / export_file(rec["id"], run)).write_text(
-                renderer.record(rec["id"], run, rec_links), encoding="utf-8")
+                renderer.record(rec["id"], run, rec_links), encoding="utf-8"
+            )
             pages += 1
     old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
     if out_dir.exists():

@@ -54,29 +54,43 @@ def item_index(review: Review, run: Run, rid: str) -> dict[int, tuple[str, Any]]
     return out
 
 
-def review_context(review: Review, store: ReviewStore, rid: str, run_name: str, csrf: str,
-                   saved: str | None = None) -> dict[str, Any]:
+def review_context(
+    review: Review, store: ReviewStore, rid: str, run_name: str, csrf: str, saved: str | None = None
+) -> dict[str, Any]:
     """What record.html needs to show the forms with this reviewer's current judgements."""
     state = store.record_state(run_name, rid)
     run = review.run(run_name)
     verdicts = {}
     for key, (f, g) in item_index(review, run, rid).items():
         ev = state["items"].get((f, g.item))
-        verdicts[key] = {"verdict": (ev or {}).get("verdict") or "",
-                         "target": (ev or {}).get("target") or ""}
+        verdicts[key] = {
+            "verdict": (ev or {}).get("verdict") or "",
+            "target": (ev or {}).get("target") or "",
+        }
     q = f"?run={_quote(run_name)}"
     base = f"/record/{_quote(rid)}"
-    return {"reviewer": store.reviewer, "csrf": csrf, "verdicts": verdicts,
-            "labels": VERDICTS, "fields": review.task.field_names,
-            "missed": {f: [{"item": e["item"], "start": e["start"], "end": e["end"]}
-                           for e in evs] for f, evs in state["missed"].items()},
-            "note": state["note"], "done": state["done"], "saved": saved,
-            "action": base + "/review" + q, "missed_action": base + "/missed" + q,
-            "withdraw_action": base + "/withdraw" + q}
+    return {
+        "reviewer": store.reviewer,
+        "csrf": csrf,
+        "verdicts": verdicts,
+        "labels": VERDICTS,
+        "fields": review.task.field_names,
+        "missed": {
+            f: [{"item": e["item"], "start": e["start"], "end": e["end"]} for e in evs]
+            for f, evs in state["missed"].items()
+        },
+        "note": state["note"],
+        "done": state["done"],
+        "saved": saved,
+        "action": base + "/review" + q,
+        "missed_action": base + "/missed" + q,
+        "withdraw_action": base + "/withdraw" + q,
+    }
 
 
 def _quote(s: str) -> str:
     from urllib.parse import quote
+
     return quote(s, safe="")
 
 
@@ -89,8 +103,14 @@ def _one(form: Mapping[str, str], name: str, limit: int, required: bool = False)
     return value
 
 
-def verdict_events(review: Review, store: ReviewStore, rid: str, run_name: str,
-                   form: Mapping[str, str], keys: Iterable[str]) -> list[dict]:
+def verdict_events(
+    review: Review,
+    store: ReviewStore,
+    rid: str,
+    run_name: str,
+    form: Mapping[str, str],
+    keys: Iterable[str],
+) -> list[dict]:
     """Events for what the review form changed: verdicts (and targets), the note, "done"."""
     run = review.run(run_name)
     index = item_index(review, run, rid)
@@ -105,8 +125,10 @@ def verdict_events(review: Review, store: ReviewStore, rid: str, run_name: str,
         except ValueError:
             raise FormError(f"Unknown form field '{name}'.") from None
         if key not in index:
-            raise FormError(f"Record '{rid}' has no item {key} in run '{run_name}' "
-                            "(the run's answer changed? reload the page).")
+            raise FormError(
+                f"Record '{rid}' has no item {key} in run '{run_name}' "
+                "(the run's answer changed? reload the page)."
+            )
         f, g = index[key]
         verdict = form.get(name, "")
         target = form.get(f"target-{key}", "") or ""
@@ -116,16 +138,29 @@ def verdict_events(review: Review, store: ReviewStore, rid: str, run_name: str,
             raise FormError(f"Unknown category '{target}'.")
         if verdict == "wrong_category":
             if not target or target == f:
-                raise FormError(f"Item {key} ('{g.item}'): choose the category it belongs to "
-                                f"(not {f}) for 'wrong category'.")
+                raise FormError(
+                    f"Item {key} ('{g.item}'): choose the category it belongs to "
+                    f"(not {f}) for 'wrong category'."
+                )
         else:
             target = ""
         old = state["items"].get((f, g.item)) or {}
         if (old.get("verdict") or "") == verdict and (old.get("target") or "") == target:
             continue  # unchanged: no new line
-        events.append(make_event(store.reviewer, run_name, rid, "item", field=f, item=g.item,
-                                 start=g.start, end=g.end, verdict=verdict or None,
-                                 target=target or None))
+        events.append(
+            make_event(
+                store.reviewer,
+                run_name,
+                rid,
+                "item",
+                field=f,
+                item=g.item,
+                start=g.start,
+                end=g.end,
+                verdict=verdict or None,
+                target=target or None,
+            )
+        )
     note = _one(form, "note", MAX_NOTE)
     if note != state["note"]:
         events.append(make_event(store.reviewer, run_name, rid, "note", note=note))
@@ -135,8 +170,14 @@ def verdict_events(review: Review, store: ReviewStore, rid: str, run_name: str,
     return events
 
 
-def missed_event(review: Review, store: ReviewStore, rid: str, run_name: str,
-                 form: Mapping[str, str], withdraw: bool = False) -> dict:
+def missed_event(
+    review: Review,
+    store: ReviewStore,
+    rid: str,
+    run_name: str,
+    form: Mapping[str, str],
+    withdraw: bool = False,
+) -> dict:
     """The event that adds (or withdraws) a missed item. An added item must stand in the
     report: at the given start/end (a picked span), else found verbatim or up to case and
     whitespace; its offsets are stored."""
@@ -149,8 +190,9 @@ def missed_event(review: Review, store: ReviewStore, rid: str, run_name: str,
     if withdraw:
         if not text:
             raise FormError("Field 'text' is empty.")
-        return make_event(store.reviewer, run_name, rid, "missed", field=f, item=text,
-                          verdict=WITHDRAWN)
+        return make_event(
+            store.reviewer, run_name, rid, "missed", field=f, item=text, verdict=WITHDRAWN
+        )
     start_s, end_s = form.get("start", "").strip(), form.get("end", "").strip()
     if start_s or end_s:
         try:
@@ -158,8 +200,7 @@ def missed_event(review: Review, store: ReviewStore, rid: str, run_name: str,
         except ValueError:
             raise FormError("start and end must be whole numbers (character offsets).") from None
         if not 0 <= start < end <= len(report) or end - start > MAX_ITEM:
-            raise FormError(f"The span {start}-{end} is not within the report "
-                            f"(0-{len(report)}).")
+            raise FormError(f"The span {start}-{end} is not within the report (0-{len(report)}).")
         span = report[start:end].strip()
         if text and " ".join(text.split()).casefold() != " ".join(span.split()).casefold():
             raise FormError(f"The typed text '{text}' is not the picked span '{span}'.")
@@ -173,11 +214,22 @@ def missed_event(review: Review, store: ReviewStore, rid: str, run_name: str,
         else:
             g = ground_item(report, text)
             if g.status not in (EXACT, NORMALIZED) or g.start is None:
-                raise FormError(f"'{text}' does not stand in the report (checked verbatim and "
-                                "up to case and whitespace); copy it from the report.")
+                raise FormError(
+                    f"'{text}' does not stand in the report (checked verbatim and "
+                    "up to case and whitespace); copy it from the report."
+                )
             start, end = g.start, g.end
-    return make_event(store.reviewer, run_name, rid, "missed", field=f, item=text,
-                      start=start, end=end, verdict=MISSED)
+    return make_event(
+        store.reviewer,
+        run_name,
+        rid,
+        "missed",
+        field=f,
+        item=text,
+        start=start,
+        end=end,
+        verdict=MISSED,
+    )
 
 
 def install_host_check(app, allowed_hosts: Iterable[str] = ()) -> None:
@@ -190,19 +242,26 @@ def install_host_check(app, allowed_hosts: Iterable[str] = ()) -> None:
     @app.before_request
     def check_host():
         if host_name(request.host) not in hosts:
-            abort(403, description=f"Host '{request.host}' is not allowed: open the page as "
-                                   "http://127.0.0.1:<port>/ (or add the name to "
-                                   "review.allowed_hosts).")
+            abort(
+                403,
+                description=f"Host '{request.host}' is not allowed: open the page as "
+                "http://127.0.0.1:<port>/ (or add the name to "
+                "review.allowed_hosts).",
+            )
 
 
-def add_review_routes(app, review: Review, store: ReviewStore, renderer: Renderer,
-                      links: ServerLinks) -> None:
+def add_review_routes(
+    app, review: Review, store: ReviewStore, renderer: Renderer, links: ServerLinks
+) -> None:
     """The POST routes, the CSRF token and the review context of GET pages."""
     from flask import abort, g, redirect, request, session
 
     app.secret_key = secrets.token_bytes(32)  # per start: sessions end with the app
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_NAME="elmtex_review")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_NAME="elmtex_review",
+    )
 
     @app.before_request
     def csrf_token():
@@ -211,8 +270,7 @@ def add_review_routes(app, review: Review, store: ReviewStore, renderer: Rendere
     def check_post(rid: str) -> str:
         sent = request.form.get("csrf", "")
         if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
-            abort(403, description="Missing or stale form token: reload the page and "
-                                   "submit again.")
+            abort(403, description="Missing or stale form token: reload the page and submit again.")
         run = request.args.get("run", "")
         try:
             review.record(rid)
@@ -235,8 +293,12 @@ def add_review_routes(app, review: Review, store: ReviewStore, renderer: Rendere
 
     @app.post("/record/<path:rid>/review")
     def save_review(rid: str):
-        run = post(rid, lambda run: verdict_events(review, store, rid, run, request.form,
-                                                    list(request.form.keys())))
+        run = post(
+            rid,
+            lambda run: verdict_events(
+                review, store, rid, run, request.form, list(request.form.keys())
+            ),
+        )
         return back(rid, run, "review")
 
     @app.post("/record/<path:rid>/missed")
@@ -246,14 +308,17 @@ def add_review_routes(app, review: Review, store: ReviewStore, renderer: Rendere
 
     @app.post("/record/<path:rid>/withdraw")
     def withdraw_missed(rid: str):
-        run = post(rid, lambda run: [missed_event(review, store, rid, run, request.form,
-                                                  withdraw=True)])
+        run = post(
+            rid, lambda run: [missed_event(review, store, rid, run, request.form, withdraw=True)]
+        )
         return back(rid, run, "withdrawn")
 
     @app.get("/review.js")
     def review_js():
         from flask import send_file
+
         return send_file(SCRIPT, mimetype="text/javascript", max_age=0)
 
     renderer.review_context = lambda rid, run: review_context(
-        review, store, rid, run, g.csrf, request.args.get("saved"))
+        review, store, rid, run, g.csrf, request.args.get("saved")
+    )

@@ -61,7 +61,8 @@ def check_reviewer(name: str) -> str:
     if not isinstance(name, str) or not REVIEWER_RE.match(name):
         raise ReviewStoreError(
             f"Reviewer name {name!r}: use 1-64 letters, digits, '.', '_' or '-' "
-            "(it names the file data/reviews/<reviewer>.jsonl).")
+            "(it names the file data/reviews/<reviewer>.jsonl)."
+        )
     return name
 
 
@@ -77,16 +78,39 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def make_event(reviewer: str, run: str, record_id: str, kind: str, *, field: str | None = None,
-               item: str | None = None, start: int | None = None, end: int | None = None,
-               verdict: str | None = None, target: str | None = None, note: str | None = None,
-               done: bool | None = None) -> dict[str, Any]:
+def make_event(
+    reviewer: str,
+    run: str,
+    record_id: str,
+    kind: str,
+    *,
+    field: str | None = None,
+    item: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    verdict: str | None = None,
+    target: str | None = None,
+    note: str | None = None,
+    done: bool | None = None,
+) -> dict[str, Any]:
     """One event with every key present (None where it does not apply)."""
     if kind not in KINDS:
         raise ReviewStoreError(f"Unknown event kind {kind!r}; one of {', '.join(KINDS)}.")
-    return {"ts": _now(), "reviewer": reviewer, "run": run, "record_id": record_id,
-            "kind": kind, "field": field, "item": item, "start": start, "end": end,
-            "verdict": verdict, "target": target, "note": note, "done": done}
+    return {
+        "ts": _now(),
+        "reviewer": reviewer,
+        "run": run,
+        "record_id": record_id,
+        "kind": kind,
+        "field": field,
+        "item": item,
+        "start": start,
+        "end": end,
+        "verdict": verdict,
+        "target": target,
+        "note": note,
+        "done": done,
+    }
 
 
 def read_events(path: Path) -> list[dict]:
@@ -144,7 +168,8 @@ class ReviewStore:
             os.close(self._fd)
             raise ReviewStoreError(
                 f"{self.path} is open in another review app (one writer per reviewer); "
-                "stop that one first, or review under another name.") from None
+                "stop that one first, or review under another name."
+            ) from None
         self.repaired = repair_torn_tail(self.path)  # a crash mid-write: cut the torn line
         self._mutex = threading.Lock()  # the app's worker threads append one at a time
         self.latest = latest(read_events(self.path))
@@ -212,8 +237,9 @@ def _add(items: list[str], text: str) -> None:
         items.append(text)
 
 
-def corrected_summary(task: Task, predicted: Mapping[str, Sequence[str]],
-                      judged: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def corrected_summary(
+    task: Task, predicted: Mapping[str, Sequence[str]], judged: Iterable[Mapping[str, Any]]
+) -> dict[str, str]:
     """A record's corrected summary: the predicted items judged correct, those judged to be in
     the wrong category moved to their category, then the added missed items; each field's
     items joined with the task's separator, a field without items N/A. Predicted items
@@ -229,24 +255,31 @@ def corrected_summary(task: Task, predicted: Mapping[str, Sequence[str]],
                 _add(out[f], item)
             elif ev["verdict"] == "wrong_category" and ev.get("target") in out:
                 _add(out[ev["target"]], item)
-    for e in sorted((e for e in judged if e["kind"] == "missed" and e["verdict"] == MISSED),
-                    key=lambda e: e["ts"]):
+    for e in sorted(
+        (e for e in judged if e["kind"] == "missed" and e["verdict"] == MISSED),
+        key=lambda e: e["ts"],
+    ):
         if e["field"] in out:
             _add(out[e["field"]], e["item"])
     return {f: task.item_separator.join(v) if v else task.na_value for f, v in out.items()}
 
 
-def export_gold(task: Task, records: Sequence[dict], predicted: Mapping[str, dict],
-                events: Iterable[Mapping[str, Any]], run: str, split: str,
-                out_dir: Path) -> dict[str, Any]:
+def export_gold(
+    task: Task,
+    records: Sequence[dict],
+    predicted: Mapping[str, dict],
+    events: Iterable[Mapping[str, Any]],
+    run: str,
+    split: str,
+    out_dir: Path,
+) -> dict[str, Any]:
     """Write <out_dir>/<lang>/<split>.jsonl with the corrected record of every record of `run`
     that a reviewer marked done, and <out_dir>/provenance.json; returns the provenance.
 
     `predicted`: record id -> {field: [items]} of the run's answer. With several reviewers,
     the latest judgement of an item across them counts (their timestamps decide)."""
     evs = [dict(e) for e in events if e["run"] == run]
-    done = {e["record_id"] for e in latest(evs).values()
-            if e["kind"] == "done" and e["done"]}
+    done = {e["record_id"] for e in latest(evs).values() if e["kind"] == "done" and e["done"]}
     # merged across reviewers: the key without the reviewer
     merged: dict[tuple, dict] = {}
     for e in evs:
@@ -258,8 +291,14 @@ def export_gold(task: Task, records: Sequence[dict], predicted: Mapping[str, dic
         by_record.setdefault(e["record_id"], []).append(e)
     out_dir = Path(out_dir)
     by_lang: dict[str, list[dict]] = {}
-    counts = {"records": 0, "items_kept": 0, "items_moved": 0, "items_dropped": 0,
-              "items_unjudged": 0, "missed_added": 0}
+    counts = {
+        "records": 0,
+        "items_kept": 0,
+        "items_moved": 0,
+        "items_dropped": 0,
+        "items_unjudged": 0,
+        "missed_added": 0,
+    }
     for rec in records:
         rid = rec["id"]
         if rid not in done:
@@ -270,36 +309,44 @@ def export_gold(task: Task, records: Sequence[dict], predicted: Mapping[str, dic
         for f, items in pred.items():
             for item in items:
                 v = verdicts.get((f, item))
-                key = {"correct": "items_kept", "wrong_category": "items_moved",
-                       None: "items_unjudged"}.get(v, "items_dropped")
+                key = {
+                    "correct": "items_kept",
+                    "wrong_category": "items_moved",
+                    None: "items_unjudged",
+                }.get(v, "items_dropped")
                 counts[key] += 1
-        counts["missed_added"] += sum(1 for e in judged
-                                      if e["kind"] == "missed" and e["verdict"] == MISSED)
+        counts["missed_added"] += sum(
+            1 for e in judged if e["kind"] == "missed" and e["verdict"] == MISSED
+        )
         counts["records"] += 1
         new = {k: v for k, v in rec.items() if k != task.output_key}
         new[task.output_key] = corrected_summary(task, pred, judged)
         by_lang.setdefault(rec.get("lang", "en"), []).append(new)
     if not counts["records"]:
-        raise ReviewStoreError(f"No record of run '{run}' is marked done by a reviewer: "
-                               "nothing to export.")
+        raise ReviewStoreError(
+            f"No record of run '{run}' is marked done by a reviewer: nothing to export."
+        )
     for lang, rows in by_lang.items():
         write_jsonl(out_dir / lang / f"{split}.jsonl", rows)
     provenance = {
-        "run": run, "split": split, "langs": sorted(by_lang),
+        "run": run,
+        "split": split,
+        "langs": sorted(by_lang),
         "reviewers": sorted({e["reviewer"] for e in evs}),
         "record_ids": [r["id"] for rows in by_lang.values() for r in rows],
         "counts": counts,
         "rule": "per record marked done: predicted items judged correct, items judged to be "
-                "in the wrong category moved there, the added missed items; unjudged and "
-                "rejected items left out; across reviewers the latest judgement counts",
+        "in the wrong category moved there, the added missed items; unjudged and "
+        "rejected items left out; across reviewers the latest judgement counts",
         "written": _now(),
     }
     write_json(out_dir / "provenance.json", provenance)
     return provenance
 
 
-def predicted_items(task: Task, rows: Iterable[Mapping[str, Any]],
-                    ids: Iterable[str] | None = None) -> dict[str, dict[str, list[str]]]:
+def predicted_items(
+    task: Task, rows: Iterable[Mapping[str, Any]], ids: Iterable[str] | None = None
+) -> dict[str, dict[str, list[str]]]:
     """record id -> {field: [items]} of a run's cached answers (the first answer per id, as
     scoring takes it; items as the entity metric and the review page count them)."""
     from elmtex.grounding import field_items  # grounding imports the entity code: keep it lazy
@@ -315,6 +362,9 @@ def predicted_items(task: Task, rows: Iterable[Mapping[str, Any]],
             out[rid] = {}
             continue
         coerced = task.coerce_prediction(parsed)
-        out[rid] = {f: items for f in task.field_names if f in parsed
-                    and (items := field_items(task, coerced[f]))}
+        out[rid] = {
+            f: items
+            for f in task.field_names
+            if f in parsed and (items := field_items(task, coerced[f]))
+        }
     return out

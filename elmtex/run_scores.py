@@ -38,9 +38,17 @@ class RunScores:
     is nan everywhere except `parsed` (0).
     """
 
-    def __init__(self, gold, text_fields: list[str], exact_fields: list[str],
-                 fields: list[str], has_bert: bool, has_entities: bool, has_bleu: bool = False,
-                 choice_fields: list[str] | None = None):
+    def __init__(
+        self,
+        gold,
+        text_fields: list[str],
+        exact_fields: list[str],
+        fields: list[str],
+        has_bert: bool,
+        has_entities: bool,
+        has_bleu: bool = False,
+        choice_fields: list[str] | None = None,
+    ):
         self.gold = gold  # a Mapping id -> record, iterated in file order (dict or SplitIndex)
         self.n_gold = len(gold)
         self.text_fields, self.exact_fields, self.fields = text_fields, exact_fields, fields
@@ -54,10 +62,21 @@ class RunScores:
         self.lang_names: list[str] = []
         self.n = 0  # records scored
         nt, ne, nf = len(text_fields), len(exact_fields), len(fields)
-        self._shapes = {"present": (), "key_hi": (), "key_lo": (), "lang": (), "parsed": (),
-                        "valid": (), **{t: (nt,) for t in ROUGE_TYPES}, "bert": (nt,),
-                        "bleu": (nt,), "entity": (nt, 3), "na": (nf, 2), "exact": (ne,),
-                        "grounding": (nf, len(GROUNDING_COUNTS))}
+        self._shapes = {
+            "present": (),
+            "key_hi": (),
+            "key_lo": (),
+            "lang": (),
+            "parsed": (),
+            "valid": (),
+            **{t: (nt,) for t in ROUGE_TYPES},
+            "bert": (nt,),
+            "bleu": (nt,),
+            "entity": (nt, 3),
+            "na": (nf, 2),
+            "exact": (ne,),
+            "grounding": (nf, len(GROUNDING_COUNTS)),
+        }
         self._slices, width = {}, 0
         for name, shape in self._shapes.items():
             size = int(np.prod(shape))
@@ -74,8 +93,13 @@ class RunScores:
         key = id_hash(record_id)
         if lang not in self.lang_names:
             self.lang_names.append(lang)
-        for name, value in (("present", 1.0), ("key_hi", key >> 32), ("key_lo", key & 0xFFFFFFFF),
-                            ("lang", self.lang_names.index(lang)), ("parsed", float(parsed))):
+        for name, value in (
+            ("present", 1.0),
+            ("key_hi", key >> 32),
+            ("key_lo", key & 0xFFFFFFFF),
+            ("lang", self.lang_names.index(lang)),
+            ("parsed", float(parsed)),
+        ):
             row[self._slices[name]] = value
         return row
 
@@ -102,13 +126,19 @@ class RunScores:
 
     def _unpack(self, data: np.ndarray) -> dict[str, Any]:
         m = data.shape[0]
-        a: dict[str, Any] = {name: data[:, sl].reshape((m, *self._shapes[name]))
-                             for name, sl in self._slices.items()}
+        a: dict[str, Any] = {
+            name: data[:, sl].reshape((m, *self._shapes[name])) for name, sl in self._slices.items()
+        }
         a["present"] = a["present"] == 1.0
-        a["keys"] = ((a.pop("key_hi").astype(np.uint64) << np.uint64(32))
-                     | a.pop("key_lo").astype(np.uint64))
-        for name, has in (("bert", self.has_bert), ("bleu", self.has_bleu),
-                          ("entity", self.has_entities), ("grounding", self.has_grounding)):
+        a["keys"] = (a.pop("key_hi").astype(np.uint64) << np.uint64(32)) | a.pop("key_lo").astype(
+            np.uint64
+        )
+        for name, has in (
+            ("bert", self.has_bert),
+            ("bleu", self.has_bleu),
+            ("entity", self.has_entities),
+            ("grounding", self.has_grounding),
+        ):
             if not has:
                 a[name] = None
         if a["grounding"] is not None and not self.has_icl:
@@ -126,8 +156,10 @@ class RunScores:
         parts = [take(a, a["present"]) for _, a in self.chunks()]
         if not parts:
             return take(self._unpack(np.zeros((0, self.width))), np.zeros(0, dtype=bool))
-        return {k: (None if parts[0][k] is None else np.concatenate([p[k] for p in parts]))
-                for k in parts[0]}
+        return {
+            k: (None if parts[0][k] is None else np.concatenate([p[k] for p in parts]))
+            for k in parts[0]
+        }
 
     @property
     def ids(self) -> list[str]:

@@ -50,8 +50,9 @@ def default_runs(cfg: dict) -> list[str]:
     return list(dict.fromkeys([*(run_name(cfg, m) for m in METHODS), run_name(tuned, "naive")]))
 
 
-def cache_paths(cfg: dict, name: str, shard: Shard | None = None,
-                writer: bool = False) -> tuple[Path, Path]:
+def cache_paths(
+    cfg: dict, name: str, shard: Shard | None = None, writer: bool = False
+) -> tuple[Path, Path]:
     """data/cache/<run>.jsonl and its manifest; a shard's are <run>.shard-000I-of-000N.*
     (elmtex/sharding.py), which scripts/merge_shards.py joins into the run's own. The run name
     must be a file name (no '/', no '..'). `writer`: this process will write the cache, so it

@@ -60,8 +60,7 @@ class UnicodeRougeTokenizer:
 
 
 def make_rouge_scorer(stemming: bool = True) -> rouge_scorer.RougeScorer:
-    return rouge_scorer.RougeScorer(list(ROUGE_TYPES),
-                                    tokenizer=UnicodeRougeTokenizer(stemming))
+    return rouge_scorer.RougeScorer(list(ROUGE_TYPES), tokenizer=UnicodeRougeTokenizer(stemming))
 
 
 @dataclass
@@ -73,18 +72,23 @@ class Policies:
     def __post_init__(self):
         if self.unparseable not in ("empty", "skip"):
             raise ConfigError(
-                f"evaluate.unparseable must be 'empty' or 'skip', got {self.unparseable!r}")
+                f"evaluate.unparseable must be 'empty' or 'skip', got {self.unparseable!r}"
+            )
         if self.gold_na not in ("exclude", "match"):
             raise ConfigError(
-                f"evaluate.gold_na must be 'exclude' or 'match', got {self.gold_na!r}")
+                f"evaluate.gold_na must be 'exclude' or 'match', got {self.gold_na!r}"
+            )
 
     def describe(self) -> dict[str, str]:
         return {
-            "unparseable": {"empty": "an unparseable prediction counts as empty on every field",
-                            "skip": "unparseable predictions are left out (original study)"}
-            [self.unparseable],
-            "gold_na": {"exclude": "fields whose gold is N/A are left out of text metrics",
-                        "match": "both N/A scores 1, one side N/A scores 0"}[self.gold_na],
+            "unparseable": {
+                "empty": "an unparseable prediction counts as empty on every field",
+                "skip": "unparseable predictions are left out (original study)",
+            }[self.unparseable],
+            "gold_na": {
+                "exclude": "fields whose gold is N/A are left out of text metrics",
+                "match": "both N/A scores 1, one side N/A scores 0",
+            }[self.gold_na],
             "exclude_fields": f"left out of text metrics: {', '.join(self.exclude_fields) or '-'}",
         }
 
@@ -97,10 +101,15 @@ def schema_valid(task: Task, parsed: dict | None) -> bool:
     """All fields present with the declared type (str; list of str; a choice's string)."""
     if parsed is None:
         return False
-    return all(f.name in parsed and (isinstance(parsed[f.name], list)
-                                     and all(isinstance(x, str) for x in parsed[f.name])
-                                     if f.type == "list" else isinstance(parsed[f.name], str))
-               for f in task.fields)
+    return all(
+        f.name in parsed
+        and (
+            isinstance(parsed[f.name], list) and all(isinstance(x, str) for x in parsed[f.name])
+            if f.type == "list"
+            else isinstance(parsed[f.name], str)
+        )
+        for f in task.fields
+    )
 
 
 NAN = float("nan")
@@ -111,8 +120,12 @@ def _grounding_row(groundings: dict[str, list], fields: list[str]) -> list[tuple
     for f in fields:
         gs = groundings.get(f, [])
         counts = Counter(g.status for g in gs)
-        row.append((*(float(counts[s]) for s in GROUNDING_COUNTS[:4]),
-                    float(sum(g.example_id is not None for g in gs))))
+        row.append(
+            (
+                *(float(counts[s]) for s in GROUNDING_COUNTS[:4]),
+                float(sum(g.example_id is not None for g in gs)),
+            )
+        )
     return row
 
 
@@ -124,12 +137,20 @@ def _gold_lookup(gold) -> Callable[[str], tuple[int, dict] | None]:
     return lambda rid: (positions[rid], gold[rid]) if rid in positions else None
 
 
-def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
-                  policies: Policies, stemming: bool = True,
-                  entity_backend: EntityBackend | None = None, bert=None,
-                  on_example: Callable[[dict], None] | None = None, chunk_size: int = 256,
-                  progress: Callable[[int], None] | None = None,
-                  grounder: Grounder | None = None, bleu: bool = False) -> RunScores:
+def score_records(
+    task: Task,
+    gold: dict[str, dict],
+    cached: Iterable[dict],
+    policies: Policies,
+    stemming: bool = True,
+    entity_backend: EntityBackend | None = None,
+    bert=None,
+    on_example: Callable[[dict], None] | None = None,
+    chunk_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+    grounder: Grounder | None = None,
+    bleu: bool = False,
+) -> RunScores:
     """Score every cached row whose id is in `gold`, streaming in chunks of `chunk_size` rows.
 
     `entity_backend` adds entity counts on the text fields; `bert` (a FieldBertScorer) adds
@@ -144,11 +165,20 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
     """
     scorer = make_rouge_scorer(stemming)
     choice = {f.name: f for f in task.fields if f.type == "choice"}
-    text_fields = [f for f in task.field_names
-                   if f not in policies.exclude_fields and f not in choice]
+    text_fields = [
+        f for f in task.field_names if f not in policies.exclude_fields and f not in choice
+    ]
     exact_fields = [f for f in task.field_names if f not in text_fields]
-    out = RunScores(gold, text_fields, exact_fields, list(task.field_names),
-                    bert is not None, entity_backend is not None, bleu, list(choice))
+    out = RunScores(
+        gold,
+        text_fields,
+        exact_fields,
+        list(task.field_names),
+        bert is not None,
+        entity_backend is not None,
+        bleu,
+        list(choice),
+    )
     out.has_grounding = grounder is not None
     if grounder is not None:
         out.grounding_info = grounder.describe()
@@ -172,9 +202,13 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             out.finish[finish] += 1
             lang = rec.get("lang", "")
             nums = out.new_row(rid, lang, ok)
-            example: dict[str, Any] = {"id": rid, "lang": lang, "parsed": ok,
-                                       "parse_path": row_parse_path(row),
-                                       "finish_reason": finish}
+            example: dict[str, Any] = {
+                "id": rid,
+                "lang": lang,
+                "parsed": ok,
+                "parse_path": row_parse_path(row),
+                "finish_reason": finish,
+            }
             done.append((position, nums, example))
             example_ids = row.get("icl_example_ids")
             if example_ids is not None:
@@ -195,8 +229,9 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             entity_row = []
             groundings = {}
             if grounder is not None:
-                groundings = grounder.ground(rec[task.input_key], row.get("parsed"),
-                                             example_ids or ())
+                groundings = grounder.ground(
+                    rec[task.input_key], row.get("parsed"), example_ids or ()
+                )
                 out.put(nums, "grounding", _grounding_row(groundings, out.fields))
             for f in task.field_names:
                 g_val, p_val = rec[task.output_key][f], pred[f]
@@ -214,8 +249,9 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                     fe.update(choice=picked, exact_match=hit)
                     continue
                 if f in exact_fields:
-                    hit = normalise_item(_as_text(task, g_val)) == \
-                        normalise_item(_as_text(task, p_val))
+                    hit = normalise_item(_as_text(task, g_val)) == normalise_item(
+                        _as_text(task, p_val)
+                    )
                     exact_row.append(float(hit))
                     fe["exact_match"] = hit
                     continue
@@ -223,8 +259,9 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
                     continue
                 j = text_fields.index(f)
                 if entity_backend is not None:
-                    c = entity_backend.compare(entity_backend.entities(g_val, lang),
-                                               entity_backend.entities(p_val, lang))
+                    c = entity_backend.compare(
+                        entity_backend.entities(g_val, lang), entity_backend.entities(p_val, lang)
+                    )
                     entity_row.append((c.tp, c.fp, c.fn))
                     fe["entity"] = {"tp": c.tp, "fp": c.fp, "fn": c.fn}
                 if g_na or p_na:
@@ -270,6 +307,5 @@ def score_records(task: Task, gold: dict[str, dict], cached: Iterable[dict],
             on_example(example)
         if progress is not None:
             progress(len(chunk))
-    out.missing_ids = sorted(rid for rid, here in zip(gold, seen.tolist(), strict=True)
-                             if not here)
+    out.missing_ids = sorted(rid for rid, here in zip(gold, seen.tolist(), strict=True) if not here)
     return out

@@ -52,8 +52,10 @@ class Shard:
         if not (isinstance(self.count, int) and self.count >= 1):
             raise ConfigError(f"a shard count must be a positive integer, got {self.count!r}")
         if not (isinstance(self.number, int) and 1 <= self.number <= self.count):
-            raise ConfigError(f"shard number must be 1..{self.count} (counted from 1), got "
-                              f"{self.number!r}: --shard I/N with 1 <= I <= N")
+            raise ConfigError(
+                f"shard number must be 1..{self.count} (counted from 1), got "
+                f"{self.number!r}: --shard I/N with 1 <= I <= N"
+            )
 
     def __str__(self) -> str:
         return f"{self.number}/{self.count}"
@@ -84,8 +86,10 @@ def parse_shard(spec: str) -> Shard | None:
         return None
     m = re.fullmatch(r"(\d+)\s*/\s*(\d+)", text)
     if not m:
-        raise ConfigError(f"--shard wants I/N (e.g. 1/4: the first of 4 shards, counted from 1) "
-                          f"or 'off', got {spec!r}")
+        raise ConfigError(
+            f"--shard wants I/N (e.g. 1/4: the first of 4 shards, counted from 1) "
+            f"or 'off', got {spec!r}"
+        )
     return Shard(int(m.group(1)), int(m.group(2)))
 
 
@@ -104,16 +108,21 @@ def shard_from_env(env: Mapping[str, str] = os.environ) -> Shard | None:
         raw = env.get(name)
         if raw in (None, ""):
             if default is None:
-                raise ShardError(f"SLURM_ARRAY_TASK_ID is set but {name} is not; pass --shard "
-                                 "I/N explicitly (or --shard off)")
+                raise ShardError(
+                    f"SLURM_ARRAY_TASK_ID is set but {name} is not; pass --shard "
+                    "I/N explicitly (or --shard off)"
+                )
             return default
         try:
             return int(raw)
         except ValueError:
             raise ShardError(f"{name}={raw!r} is not an integer") from None
 
-    tid, count, low = num("SLURM_ARRAY_TASK_ID"), num("SLURM_ARRAY_TASK_COUNT"), \
-        num("SLURM_ARRAY_TASK_MIN")
+    tid, count, low = (
+        num("SLURM_ARRAY_TASK_ID"),
+        num("SLURM_ARRAY_TASK_COUNT"),
+        num("SLURM_ARRAY_TASK_MIN"),
+    )
     high = num("SLURM_ARRAY_TASK_MAX", low + count - 1)
     step = num("SLURM_ARRAY_TASK_STEP", 1)
     if step < 1 or (tid - low) % step or not low <= tid <= high:
@@ -121,21 +130,24 @@ def shard_from_env(env: Mapping[str, str] = os.environ) -> Shard | None:
     if (high - low) // step + 1 != count:
         raise ShardError(
             f"the SLURM array {low}-{high}:{step} has {count} tasks, not one per step of its "
-            "range; shard with a plain range, e.g. --array=0-{count - 1}, or pass --shard I/N")
+            "range; shard with a plain range, e.g. --array=0-{count - 1}, or pass --shard I/N"
+        )
     return Shard((tid - low) // step + 1, count)
 
 
 def add_shard_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
-        "--shard", metavar="I/N", help="cache only shard I of N (counted from 1) of the split, "
+        "--shard",
+        metavar="I/N",
+        help="cache only shard I of N (counted from 1) of the split, "
         "into <run>.shard-000I-of-000N.jsonl; scripts/merge_shards.py joins the shards. Default: "
         "the SLURM array task's shard inside a job array, else the whole split; 'off' = whole "
-        "split even inside an array")
+        "split even inside an array",
+    )
     return parser
 
 
-def shard_from_args(args: argparse.Namespace, env: Mapping[str, str] = os.environ
-                    ) -> Shard | None:
+def shard_from_args(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Shard | None:
     """--shard if given (`off`: none), else the SLURM array task's shard, else None."""
     spec = getattr(args, "shard", None)
     shard = parse_shard(spec) if spec is not None else shard_from_env(env)
@@ -157,8 +169,14 @@ def shard_records(cfg: dict, task, shard: Shard | None) -> SplitRecords:
     """The configured split's records (`data.*`) that this shard owns (all of them without a
     shard), streamed: what every caching stage iterates."""
     d = cfg["data"]
-    return SplitRecords(resolve_path(d["dir"]), d["langs"], d["split"], task, d["limit"],
-                        keep=shard.owns if shard else None)
+    return SplitRecords(
+        resolve_path(d["dir"]),
+        d["langs"],
+        d["split"],
+        task,
+        d["limit"],
+        keep=shard.owns if shard else None,
+    )
 
 
 def _comparable(manifest: dict, key: str) -> Any:
@@ -166,14 +184,18 @@ def _comparable(manifest: dict, key: str) -> Any:
     if key == "model" and isinstance(value, dict):
         return {k: v for k, v in value.items() if k != "name_or_path"}
     return value
+
+
 _MAX_NAMED = 10  # ids named in an error message; the count says how many more
 
 
 def shard_files(cache_dir: Path, run: str) -> list[Path]:
     """Every shard file of `run` in `cache_dir`, by shard count, then number."""
-    found = [(int(m.group("count")), int(m.group("number")), p)
-             for p in Path(cache_dir).glob(f"{glob_escape(run)}.shard-*-of-*.jsonl")
-             if (m := SHARD_FILE.match(p.name)) and m.group("run") == run]
+    found = [
+        (int(m.group("count")), int(m.group("number")), p)
+        for p in Path(cache_dir).glob(f"{glob_escape(run)}.shard-*-of-*.jsonl")
+        if (m := SHARD_FILE.match(p.name)) and m.group("run") == run
+    ]
     return [p for _, _, p in sorted(found)]
 
 
@@ -182,7 +204,7 @@ def glob_escape(text: str) -> str:
 
 
 def manifest_of(shard_path: Path) -> Path:
-    return shard_path.with_name(shard_path.name[:-len(".jsonl")] + ".manifest.json")
+    return shard_path.with_name(shard_path.name[: -len(".jsonl")] + ".manifest.json")
 
 
 def _named(ids: list[str], total: int) -> str:
@@ -205,17 +227,22 @@ def _check_manifests(files: list[Path]) -> tuple[dict, int]:
 
     counts = {int(SHARD_FILE.match(p.name).group("count")) for p in files}
     if len(counts) > 1:
-        raise ShardError("shard files of different shard counts: "
-                         + ", ".join(p.name for p in files)
-                         + "; delete the files of the split you abandoned")
+        raise ShardError(
+            "shard files of different shard counts: "
+            + ", ".join(p.name for p in files)
+            + "; delete the files of the split you abandoned"
+        )
     count = counts.pop()
     present = {int(SHARD_FILE.match(p.name).group("number")): p for p in files}
     missing = [n for n in range(1, count + 1) if n not in present]
     if missing:
-        names = [f"{files[0].name.split('.shard-')[0]}{Shard(n, count).suffix()}.jsonl"
-                 for n in missing]
-        raise ShardError(f"missing shard files in {files[0].parent}: {', '.join(names)}; run "
-                         f"those shards (--shard I/{count}) first")
+        names = [
+            f"{files[0].name.split('.shard-')[0]}{Shard(n, count).suffix()}.jsonl" for n in missing
+        ]
+        raise ShardError(
+            f"missing shard files in {files[0].parent}: {', '.join(names)}; run "
+            f"those shards (--shard I/{count}) first"
+        )
     manifests = {}
     for n, path in sorted(present.items()):
         mpath = manifest_of(path)
@@ -226,20 +253,27 @@ def _check_manifests(files: list[Path]) -> tuple[dict, int]:
     for n, (mpath, m) in manifests.items():
         shard = m.get("shard") or {}
         if shard.get("count") != count or shard.get("number") != n:
-            raise ShardError(f"{mpath} says shard {shard.get('number')}/{shard.get('count')}, "
-                             f"its file name says {n}/{count}")
+            raise ShardError(
+                f"{mpath} says shard {shard.get('number')}/{shard.get('count')}, "
+                f"its file name says {n}/{count}"
+            )
         if shard.get("assignment") != ASSIGNMENT:
-            raise ShardError(f"{mpath} assigns records by {shard.get('assignment')!r}, "
-                             f"not {ASSIGNMENT!r}")
+            raise ShardError(
+                f"{mpath} assigns records by {shard.get('assignment')!r}, not {ASSIGNMENT!r}"
+            )
         for key in _SAME_IN_EVERY_SHARD:
             if _comparable(m, key) != _comparable(first, key):
-                raise ShardError(f"{mpath} and {first_path} differ in '{key}' (fingerprint "
-                                 f"{m.get('fingerprint')} vs {first.get('fingerprint')}): these "
-                                 "shards were made with other settings and cannot be merged")
+                raise ShardError(
+                    f"{mpath} and {first_path} differ in '{key}' (fingerprint "
+                    f"{m.get('fingerprint')} vs {first.get('fingerprint')}): these "
+                    "shards were made with other settings and cannot be merged"
+                )
         for key in ("data", "task"):  # which records: the same split, limit and languages
             if m["config"].get(key) != first["config"].get(key):
-                raise ShardError(f"{mpath} and {first_path} differ in config '{key}': these "
-                                 "shards cover different records and cannot be merged")
+                raise ShardError(
+                    f"{mpath} and {first_path} differ in config '{key}': these "
+                    "shards cover different records and cannot be merged"
+                )
     return first, count
 
 
@@ -248,8 +282,9 @@ def _hash_array(values: Iterable[int]) -> np.ndarray:
     return np.frombuffer(a, dtype=np.uint64) if len(a) else np.zeros(0, dtype=np.uint64)
 
 
-def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
-                 overwrite: bool = False) -> dict[str, Any]:
+def merge_shards(
+    cache_dir: Path, run: str, check_split: bool = True, overwrite: bool = False
+) -> dict[str, Any]:
     """Join `run`'s shard files into `<run>.jsonl` and `<run>.manifest.json`, streaming.
 
     Refused (ShardError, naming the files): a missing shard file or manifest, shards of
@@ -269,13 +304,16 @@ def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
     cache_dir = Path(cache_dir)
     files = shard_files(cache_dir, run)
     if not files:
-        raise ShardError(f"no shard files of run '{run}' in {cache_dir} "
-                         f"(looked for {run}.shard-*-of-*.jsonl)")
+        raise ShardError(
+            f"no shard files of run '{run}' in {cache_dir} (looked for {run}.shard-*-of-*.jsonl)"
+        )
     manifest, count = _check_manifests(files)
     for path in files:
         if not _ends_with_newline(path):
-            raise ShardError(f"{path} ends in a torn line (its process was killed mid-write); "
-                             "rerun that shard, which repairs and completes it")
+            raise ShardError(
+                f"{path} ends in a torn line (its process was killed mid-write); "
+                "rerun that shard, which repairs and completes it"
+            )
 
     # Pass 1: every row in its own shard; collect id hashes.
     def row_hashes() -> Iterator[int]:
@@ -283,9 +321,11 @@ def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
             for lineno, row in read_jsonl(path):
                 h = id_hash(row["id"])
                 if h % count + 1 != number:
-                    raise ShardError(f"{path}:{lineno}: id {row['id']!r} belongs to shard "
-                                     f"{h % count + 1}/{count}, not {number}: this file was not "
-                                     "written by that shard")
+                    raise ShardError(
+                        f"{path}:{lineno}: id {row['id']!r} belongs to shard "
+                        f"{h % count + 1}/{count}, not {number}: this file was not "
+                        "written by that shard"
+                    )
                 yield h
 
     got = np.sort(_hash_array(row_hashes()))
@@ -299,33 +339,39 @@ def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
                     where.setdefault(row["id"], []).append(f"{path}:{lineno}")
         named = "; ".join(f"{i} ({', '.join(locs)})" for i, locs in where.items())
         more = f" and {dup_hashes.size - len(where)} more" if dup_hashes.size > len(where) else ""
-        raise ShardError(f"duplicate ids in the shard files: {named}{more}; rerun the shard "
-                         "with --overwrite")
+        raise ShardError(
+            f"duplicate ids in the shard files: {named}{more}; rerun the shard with --overwrite"
+        )
     if check_split:
         want = np.sort(_hash_array(id_hash(i) for i in expected_ids_from_manifest(manifest)))
         missing = np.setdiff1d(want, got, assume_unique=True)
         extra = np.setdiff1d(got, want, assume_unique=True)
         if missing.size:
             ids = _ids_with_hashes([expected_ids_from_manifest(manifest)], missing)
-            by_shard = sorted({f"{run}{Shard(shard_number_of(i, count), count).suffix()}.jsonl"
-                               for i in ids})
+            by_shard = sorted(
+                {f"{run}{Shard(shard_number_of(i, count), count).suffix()}.jsonl" for i in ids}
+            )
             raise ShardError(
                 f"{missing.size} ids of the split are in no shard file (e.g. "
                 f"{_named(ids, int(missing.size))}; unfinished: {', '.join(by_shard)}); rerun "
-                "those shards to complete them")
+                "those shards to complete them"
+            )
         if extra.size:
-            ids = _ids_with_hashes(((row["id"] for _, row in read_jsonl(p)) for p in files),
-                                   extra)
-            raise ShardError(f"{extra.size} ids in the shard files are not in the split the "
-                             f"shards' config selects: {_named(ids, int(extra.size))}")
+            ids = _ids_with_hashes(((row["id"] for _, row in read_jsonl(p)) for p in files), extra)
+            raise ShardError(
+                f"{extra.size} ids in the shard files are not in the split the "
+                f"shards' config selects: {_named(ids, int(extra.size))}"
+            )
 
     out_path = cache_dir / f"{run}.jsonl"
     out_manifest = cache_dir / f"{run}.manifest.json"
     if (out_path.exists() or out_manifest.exists()) and not overwrite:
         old = read_json(out_manifest) if out_manifest.exists() else {}
         if not old.get("merged_from") or old.get("fingerprint") != manifest["fingerprint"]:
-            raise ShardError(f"{out_path} exists and is not a merge of these shards; move it "
-                             "away or pass --overwrite")
+            raise ShardError(
+                f"{out_path} exists and is not a merge of these shards; move it "
+                "away or pass --overwrite"
+            )
     rows = 0
     with AtomicJsonlWriter(out_path) as out:
         for path in files:
@@ -336,9 +382,16 @@ def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
                         rows += 1
     merged = {k: v for k, v in manifest.items() if k not in ("shard", "resumed_at")}
     merged["merged_from"] = [
-        {"file": p.name, "created_at": m.get("created_at"), "resumed_at": m.get("resumed_at", []),
-         "platform": m.get("platform"), "code": m.get("code")}
-        for p in files for m in [read_json(manifest_of(p))]]
+        {
+            "file": p.name,
+            "created_at": m.get("created_at"),
+            "resumed_at": m.get("resumed_at", []),
+            "platform": m.get("platform"),
+            "code": m.get("code"),
+        }
+        for p in files
+        for m in [read_json(manifest_of(p))]
+    ]
     merged["merged_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     write_json(out_manifest, merged)
     return {"shards": count, "rows": rows, "path": str(out_path)}
@@ -346,7 +399,7 @@ def merge_shards(cache_dir: Path, run: str, check_split: bool = True,
 
 def _ids_with_hashes(id_streams: Iterable[Iterable[str]], hashes: np.ndarray) -> list[str]:
     """Up to _MAX_NAMED ids whose hash is in `hashes` (sorted), for error messages."""
-    wanted = set(int(h) for h in hashes[:_MAX_NAMED * 4])
+    wanted = set(int(h) for h in hashes[: _MAX_NAMED * 4])
     out: list[str] = []
     for ids in id_streams:
         for i in ids:
@@ -365,5 +418,9 @@ def expected_ids_from_manifest(manifest: dict) -> Iterator[str]:
     cfg = manifest["config"]
     data = cfg["data"]
     task = load_task(cfg["task"])
-    return (r["id"] for r in iter_split(resolve_path(data["dir"]), data["langs"], data["split"],
-                                        task, data["limit"]))
+    return (
+        r["id"]
+        for r in iter_split(
+            resolve_path(data["dir"]), data["langs"], data["split"], task, data["limit"]
+        )
+    )

@@ -76,14 +76,14 @@ def poisson_weights(keys, n_boot: int, seed: int) -> np.ndarray:
     salt = (int(seed) * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & _MASK64
     with np.errstate(over="ignore"):
         base = _mix(keys ^ np.uint64(salt))
-        steps = (np.arange(1, int(n_boot) + 1, dtype=np.uint64)
-                 * np.uint64(0x9E3779B97F4A7C15))
+        steps = np.arange(1, int(n_boot) + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
         z = _mix(base[None, :] + steps[:, None])
-    u = (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -53  # uniform in [0, 1)
+    u = (z >> np.uint64(11)).astype(np.float64) * 2.0**-53  # uniform in [0, 1)
     return np.searchsorted(_POISSON_CDF, u, side="right").astype(np.float64)
 
 
 # Per-record features and the statistic of their sums, per kind --------------------------------
+
 
 def present(kind: str, values: np.ndarray) -> np.ndarray:
     """(m,) records with a value: not nan (mean), no nan (f1), not all nan (macro kinds)."""
@@ -147,6 +147,7 @@ def statistic(kind: str, sums: np.ndarray) -> np.ndarray:
 
 
 # Results -------------------------------------------------------------------------------------
+
 
 def _interval(boot: np.ndarray, alpha: float) -> tuple[float | None, float | None]:
     boot = boot[~np.isnan(boot)]
@@ -253,6 +254,7 @@ class Bootstrap:
 
 # One array of per-record values (keys default to the positions 0..n-1) ----------------------
 
+
 def _keys(keys, n: int) -> np.ndarray:
     if keys is None:
         return np.arange(n, dtype=np.uint64)
@@ -262,8 +264,9 @@ def _keys(keys, n: int) -> np.ndarray:
     return k
 
 
-def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                      keys=None) -> dict[str, Any]:
+def bootstrap_mean_ci(
+    values, n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05, keys=None
+) -> dict[str, Any]:
     """Percentile CI of a mean of per-record values (nan = missing)."""
     data = np.asarray(values, dtype=float).reshape(-1)
     boot = Bootstrap(n_boot, seed, alpha)
@@ -274,9 +277,14 @@ def bootstrap_mean_ci(values, n_boot: int = 1000, seed: int = 1234, alpha: float
     return boot.ci("mean")
 
 
-def bootstrap_ci(per_record: Sequence, statistic: Callable[[list], float | None],
-                 n_boot: int = 1000, seed: int = 1234, alpha: float = 0.05,
-                 keys=None) -> dict[str, Any]:
+def bootstrap_ci(
+    per_record: Sequence,
+    statistic: Callable[[list], float | None],
+    n_boot: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+    keys=None,
+) -> dict[str, Any]:
     """Percentile CI of any statistic of a list of per-record items (generic, slow path: for
     statistics that are no weighted sums, such as the review numbers of elmtex/review_stats.py;
     and the reference the streamed functions are tested against).

@@ -66,8 +66,10 @@ _CATEGORY_SHARES = ("grounded_exact", "ungrounded")
 def _grounding_shares(g: np.ndarray) -> dict[str, np.ndarray]:
     """(n, 5) per-record grounding counts -> per-record share counts for each share."""
     total = g[:, :4].sum(axis=1)
-    return {name: _share_counts(g[:, list(cols)].sum(axis=1), total)
-            for name, (_, cols) in GROUNDING_SHARES.items()}
+    return {
+        name: _share_counts(g[:, list(cols)].sum(axis=1), total)
+        for name, (_, cols) in GROUNDING_SHARES.items()
+    }
 
 
 def _grounding_sums(g: np.ndarray) -> np.ndarray:
@@ -81,11 +83,13 @@ def _grounding_summary(sums: np.ndarray, ci: dict[str, dict]) -> dict[str, Any]:
     """Counts and shares from summed (5,) grounding counts, with the given CIs."""
     items = int(sums[:4].sum())
     icl = None if np.isnan(sums[4]) else int(sums[4])
-    out: dict[str, Any] = {"items": items,
-                           **{k: int(sums[i]) for i, k in enumerate(GROUNDING_COUNTS[:4])},
-                           "icl_copied": icl}
+    out: dict[str, Any] = {
+        "items": items,
+        **{k: int(sums[i]) for i, k in enumerate(GROUNDING_COUNTS[:4])},
+        "icl_copied": icl,
+    }
     for k in (*GROUNDING_COUNTS[:4], "icl_copied"):
-        out[f"share_{k}"] = (None if out[k] is None or not items else out[k] / items)
+        out[f"share_{k}"] = None if out[k] is None or not items else out[k] / items
     out["share_grounded_exact"] = (out["exact"] + out["normalized"]) / items if items else None
     out["ci"] = {name: _ci(d) for name, d in ci.items()}
     return out
@@ -93,14 +97,14 @@ def _grounding_summary(sums: np.ndarray, ci: dict[str, dict]) -> dict[str, Any]:
 
 # What summarize and compare_runs bootstrap: per chunk of records, name -> (kind, values) -----
 
+
 def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple[str, str, np.ndarray]]:
     """The headline metrics: name -> (label, kind of statistic, per-record values)."""
     specs: dict[str, tuple] = {
         "parse_rate": ("JSON parse rate", "mean", a["parsed"]),
         "schema_valid_rate": ("schema-valid rate", "mean", a["valid"]),
     }
-    labels = {"rouge1": "ROUGE-1 (macro)", "rouge2": "ROUGE-2 (macro)",
-              "rougeL": "ROUGE-L (macro)"}
+    labels = {"rouge1": "ROUGE-1 (macro)", "rouge2": "ROUGE-2 (macro)", "rougeL": "ROUGE-L (macro)"}
     for t in ROUGE_TYPES:
         specs[t] = (labels[t], "macro_mean", a[t])
     if a["bert"] is not None:
@@ -126,12 +130,19 @@ def _headline_specs(scores: RunScores, a: dict) -> dict[str, tuple[str, str, np.
 
 
 # Per-category metrics compared between runs: name -> array key
-_CATEGORY_METRICS = {"rougeL": "rougeL", "bertscore_f1": "bert", "bleu": "bleu",
-                     "entity_f1": "entity"}
+_CATEGORY_METRICS = {
+    "rougeL": "rougeL",
+    "bertscore_f1": "bert",
+    "bleu": "bleu",
+    "entity_f1": "entity",
+}
 
 
-def _category_specs(scores: RunScores, a: dict, metrics: dict[str, str],
-                    ) -> dict[tuple[str, str], tuple[str, np.ndarray]]:
+def _category_specs(
+    scores: RunScores,
+    a: dict,
+    metrics: dict[str, str],
+) -> dict[tuple[str, str], tuple[str, np.ndarray]]:
     """(category, metric) -> (kind, per-record values), in field order."""
     specs: dict[tuple[str, str], tuple[str, np.ndarray]] = {}
     for j, f in enumerate(scores.text_fields):
@@ -168,9 +179,16 @@ def _chunks_present(scores: RunScores, lang: str | None = None) -> Iterator[dict
             yield take(a, keep)
 
 
-def summarize(scores: RunScores, policies: Policies, entity_backend: str | None = None,
-              bert_info: dict | None = None, n_boot: int = 1000, seed: int = 1234,
-              alpha: float = 0.05, lang: str | None = None) -> dict:
+def summarize(
+    scores: RunScores,
+    policies: Policies,
+    entity_backend: str | None = None,
+    bert_info: dict | None = None,
+    n_boot: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+    lang: str | None = None,
+) -> dict:
     """The report's metrics of one run with bootstrap CIs (resampling records); with `lang`,
     of that language's records only.
 
@@ -180,8 +198,9 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
     theirs under `ci`. One streamed pass over the run's rows (`stats.Bootstrap`).
     """
     boot = stats.Bootstrap(n_boot, seed, alpha)
-    all_metrics = {t: t for t in ROUGE_TYPES} | {m: k for m, k in _CATEGORY_METRICS.items()
-                                                 if m != "rougeL"}
+    all_metrics = {t: t for t in ROUGE_TYPES} | {
+        m: k for m, k in _CATEGORY_METRICS.items() if m != "rougeL"
+    }
     labels = {name: spec[0] for name, spec in _headline_specs(scores, _empty(scores)).items()}
     has = {"bert": scores.has_bert, "bleu": scores.has_bleu, "entity": scores.has_entities}
     nf = len(scores.fields)
@@ -253,11 +272,15 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
         grounding = {
             **(scores.grounding_info or {}),
             "overall_fields": list(scores.text_fields),
-            "overall": _grounding_summary(grounding_text,
-                                          {name: headline[name] for name in GROUNDING_SHARES}),
-            "per_category": {f: _grounding_summary(grounding_sums[i],
-                                                   {m: boot.ci((f, m)) for m in _CATEGORY_SHARES})
-                             for i, f in enumerate(scores.fields)},
+            "overall": _grounding_summary(
+                grounding_text, {name: headline[name] for name in GROUNDING_SHARES}
+            ),
+            "per_category": {
+                f: _grounding_summary(
+                    grounding_sums[i], {m: boot.ci((f, m)) for m in _CATEGORY_SHARES}
+                )
+                for i, f in enumerate(scores.fields)
+            },
         }
     return {
         "n_records": scores.n,
@@ -269,8 +292,11 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
         "finish_reasons": dict(scores.finish),
         "overall": overall,
         "headline": headline,
-        "per_language_rougeL": dict(sorted(
-            (scores.lang_names[k], v[0] / v[1] if v[1] else None) for k, v in lang_rouge.items())),
+        "per_language_rougeL": dict(
+            sorted(
+                (scores.lang_names[k], v[0] / v[1] if v[1] else None) for k, v in lang_rouge.items()
+            )
+        ),
         "per_category": per_category,
         "policies": policies.describe(),
         "bootstrap": boot_settings(n_boot, seed, alpha),
@@ -282,9 +308,14 @@ def summarize(scores: RunScores, policies: Policies, entity_backend: str | None 
 
 def boot_settings(n_boot: int, seed: int, alpha: float) -> dict[str, Any]:
     """How the CIs were made, as the reports state it."""
-    return {"n_boot": n_boot, "seed": seed, "alpha": alpha, "unit": "record",
-            "resampling": "Poisson(1) weights per record, keyed by seed and record id",
-            "interval": "percentile"}
+    return {
+        "n_boot": n_boot,
+        "seed": seed,
+        "alpha": alpha,
+        "unit": "record",
+        "resampling": "Poisson(1) weights per record, keyed by seed and record id",
+        "interval": "percentile",
+    }
 
 
 def _aligned_chunks(runs: dict[str, RunScores]) -> Iterator[tuple[int, dict[str, dict]]]:
@@ -292,14 +323,22 @@ def _aligned_chunks(runs: dict[str, RunScores]) -> Iterator[tuple[int, dict[str,
     first = next(iter(runs.values()))
     for name, s in runs.items():
         if s.n_gold != first.n_gold:
-            raise ValueError(f"run {name} was scored against another gold split "
-                             f"({s.n_gold} records, not {first.n_gold})")
+            raise ValueError(
+                f"run {name} was scored against another gold split "
+                f"({s.n_gold} records, not {first.n_gold})"
+            )
     for start in range(0, first.n_gold, EVAL_CHUNK):
         yield start, {name: s.rows(start, start + EVAL_CHUNK) for name, s in runs.items()}
 
 
-def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
-                 seed: int = 1234, alpha: float = 0.05, lang: str | None = None) -> dict:
+def compare_runs(
+    runs: dict[str, RunScores],
+    baseline: str,
+    n_boot: int = 1000,
+    seed: int = 1234,
+    alpha: float = 0.05,
+    lang: str | None = None,
+) -> dict:
     """Paired-bootstrap differences (run - baseline) on the records that every run has (with
     `lang`, those of that language).
 
@@ -311,22 +350,25 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
         raise ConfigError(f"baseline run {baseline!r} is not among the runs {list(runs)}")
     boot = stats.Bootstrap(n_boot, seed, alpha)
     empty = {name: _empty(s) for name, s in runs.items()}
-    labels = {name: {m: sp[0] for m, sp in _headline_specs(s, empty[name]).items()}
-              for name, s in runs.items()}
-    categories = {name: list(_category_specs(s, empty[name], _CATEGORY_METRICS))
-                  for name, s in runs.items()}
+    labels = {
+        name: {m: sp[0] for m, sp in _headline_specs(s, empty[name]).items()}
+        for name, s in runs.items()
+    }
+    categories = {
+        name: list(_category_specs(s, empty[name], _CATEGORY_METRICS)) for name, s in runs.items()
+    }
     n_common = 0
     for _, parts in _aligned_chunks(runs):
-        common = np.logical_and.reduce([_lang_mask(runs[name], a, lang)
-                                        for name, a in parts.items()])
+        common = np.logical_and.reduce(
+            [_lang_mask(runs[name], a, lang) for name, a in parts.items()]
+        )
         if not common.any():
             continue
         n_common += int(common.sum())
         sub = {name: take(a, common) for name, a in parts.items()}
         w = boot.weights(sub[baseline]["keys"])
         head = {name: _headline_specs(runs[name], a) for name, a in sub.items()}
-        cats = {name: _category_specs(runs[name], a, _CATEGORY_METRICS)
-                for name, a in sub.items()}
+        cats = {name: _category_specs(runs[name], a, _CATEGORY_METRICS) for name, a in sub.items()}
         for name in runs:
             for m, (_, kind, values) in head[name].items():
                 boot.add(("run", name, m), kind, values, w)
@@ -339,10 +381,13 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
                     boot.add_paired(("diff", name, m), kind, head[baseline][m][2], values, w)
             for key, (kind, values) in cats[name].items():
                 if key in cats[baseline]:
-                    boot.add_paired(("diff", name, *key), kind, cats[baseline][key][1], values,
-                                    w)
-    headline = {name: {m: {"label": label, **boot.ci(("run", name, m))}
-                       for m, label in labels[name].items()} for name in runs}
+                    boot.add_paired(("diff", name, *key), kind, cats[baseline][key][1], values, w)
+    headline = {
+        name: {
+            m: {"label": label, **boot.ci(("run", name, m))} for m, label in labels[name].items()
+        }
+        for name in runs
+    }
     per_category: dict[str, dict] = {}
     for name in runs:
         per_category[name] = {}
@@ -356,9 +401,12 @@ def compare_runs(runs: dict[str, RunScores], baseline: str, n_boot: int = 1000,
         for f, m in categories[name]:
             if (f, m) in categories[baseline]:
                 by_category.setdefault(f, {})[m] = boot.diff(("diff", name, f, m))
-        diffs[name] = {"overall": {m: boot.diff(("diff", name, m)) for m in labels[name]
-                                   if m in labels[baseline]},
-                       "per_category": by_category}
+        diffs[name] = {
+            "overall": {
+                m: boot.diff(("diff", name, m)) for m in labels[name] if m in labels[baseline]
+            },
+            "per_category": by_category,
+        }
     return {
         "runs": list(runs),
         "baseline": baseline,
@@ -376,19 +424,27 @@ def single_run_comparison(run: str, metrics: dict) -> dict:
     report page of a single run; the CIs are summarize's, not bootstrapped again."""
     per_category = {}
     for f, m in metrics["per_category"].items():
-        values = {"rougeL": m.get("rougeL"), "bertscore_f1": m.get("bertscore_f1"),
-                  "entity_f1": (m.get("entity") or {}).get("f1"),
-                  "exact_match": m.get("exact_match")}
-        per_category[f] = {k: {"value": v, **m["ci"][k]} for k, v in values.items()
-                           if k in m["ci"]}
+        values = {
+            "rougeL": m.get("rougeL"),
+            "bertscore_f1": m.get("bertscore_f1"),
+            "entity_f1": (m.get("entity") or {}).get("f1"),
+            "exact_match": m.get("exact_match"),
+        }
+        per_category[f] = {k: {"value": v, **m["ci"][k]} for k, v in values.items() if k in m["ci"]}
         g = (metrics.get("grounding") or {}).get("per_category", {}).get(f)
         if g:
             values = {"grounded_exact": g["share_grounded_exact"], "ungrounded": g["share_none"]}
             per_category[f].update({k: {"value": v, **g["ci"][k]} for k, v in values.items()})
-    return {"runs": [run], "baseline": run, "n_common": metrics["n_records"],
-            "n_per_run": {run: metrics["n_records"]}, "headline": {run: metrics["headline"]},
-            "per_category": {run: per_category}, "diffs": {},
-            "bootstrap": {**metrics["bootstrap"], "paired": True}}
+    return {
+        "runs": [run],
+        "baseline": run,
+        "n_common": metrics["n_records"],
+        "n_per_run": {run: metrics["n_records"]},
+        "headline": {run: metrics["headline"]},
+        "per_category": {run: per_category},
+        "diffs": {},
+        "bootstrap": {**metrics["bootstrap"], "paired": True},
+    }
 
 
 def _mean(x: np.ndarray) -> float | None:
@@ -408,19 +464,27 @@ def paired_examples(runs: dict[str, RunScores]) -> Iterator[dict]:
         for i in np.flatnonzero(common).tolist():
             out = {}
             for name, a in parts.items():
-                entry: dict[str, Any] = {"parsed": bool(a["parsed"][i]),
-                                         "rougeL": _mean(a["rougeL"][i])}
+                entry: dict[str, Any] = {
+                    "parsed": bool(a["parsed"][i]),
+                    "rougeL": _mean(a["rougeL"][i]),
+                }
                 if a["bert"] is not None:
                     entry["bertscore_f1"] = _mean(a["bert"][i])
                 if a["entity"] is not None:
                     c = a["entity"][i]
-                    entry["entity"] = None if np.isnan(c).all() else _counts_dict(
-                        np.nansum(c, axis=0))
+                    entry["entity"] = (
+                        None if np.isnan(c).all() else _counts_dict(np.nansum(c, axis=0))
+                    )
                 if a["grounding"] is not None:  # counts over all fields, to find unsupported
                     g = a["grounding"][i]
-                    entry["grounding"] = None if np.isnan(g[:, :4]).all() else {
-                        k: (None if np.isnan(v) else int(v))
-                        for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)}
+                    entry["grounding"] = (
+                        None
+                        if np.isnan(g[:, :4]).all()
+                        else {
+                            k: (None if np.isnan(v) else int(v))
+                            for k, v in zip(GROUNDING_COUNTS, g.sum(axis=0).tolist(), strict=True)
+                        }
+                    )
                 out[name] = entry
             lang = first.lang_names[int(parts[next(iter(parts))]["lang"][i])]
             yield {"id": chunk_ids[i], "lang": lang, "runs": out}
@@ -444,6 +508,5 @@ def per_record_metrics(scores: RunScores) -> dict[str, np.ndarray]:
         if a["bert"] is not None:
             out["BERTScore F1"] = row_mean(a["bert"])
     for i, f in enumerate(scores.exact_fields):
-        out[f"{f} {'accuracy' if f in scores.choice_fields else 'exact match'}"] = \
-            a["exact"][:, i]
+        out[f"{f} {'accuracy' if f in scores.choice_fields else 'exact match'}"] = a["exact"][:, i]
     return out

@@ -136,8 +136,12 @@ def load_task(path: str | Path) -> Task:
     raw = load_yaml(p)
     try:
         fields = tuple(
-            Field(name=f["name"], type=f.get("type", "str"), description=f.get("description", ""),
-                  choices=tuple(str(c) for c in f.get("choices") or ()))
+            Field(
+                name=f["name"],
+                type=f.get("type", "str"),
+                description=f.get("description", ""),
+                choices=tuple(str(c) for c in f.get("choices") or ()),
+            )
             for f in raw["fields"]
         )
         task = Task(
@@ -152,14 +156,17 @@ def load_task(path: str | Path) -> Task:
         )
     except (KeyError, TypeError) as e:
         raise ConfigError(
-            f"Task file {p} lacks or misshapes {e}; see configs/tasks/elmtex.yaml.") from e
+            f"Task file {p} lacks or misshapes {e}; see configs/tasks/elmtex.yaml."
+        ) from e
     bad = [f.name for f in task.fields if f.type not in FIELD_TYPES]
     if bad:
         raise ConfigError(f"Task file {p}: fields {bad} have a type other than {FIELD_TYPES}.")
     for f in task.fields:
         if (f.type == "choice") != bool(f.choices):
-            raise ConfigError(f"Task file {p}: field '{f.name}': a field has `choices` if and only "
-                              "if its type is choice.")
+            raise ConfigError(
+                f"Task file {p}: field '{f.name}': a field has `choices` if and only "
+                "if its type is choice."
+            )
     names = task.field_names
     if len(set(names)) != len(names) or not names:
         raise ConfigError(f"Task file {p}: field names must be unique and non-empty.")

@@ -24,8 +24,11 @@ parser.add_argument("--out", default="data/elmtex", help="output folder (default
 parser.add_argument("--lang", choices=["en", "de"], help="language, if not in the file name")
 parser.add_argument("--split", choices=["train", "val", "test"], help="split, if not in the name")
 parser.add_argument("--task", default="configs/tasks/elmtex.yaml")
-parser.add_argument("--overwrite", action="store_true",
-                    help="replace an existing <lang>/<split>.jsonl (without it: refused)")
+parser.add_argument(
+    "--overwrite",
+    action="store_true",
+    help="replace an existing <lang>/<split>.jsonl (without it: refused)",
+)
 args = parser.parse_args()
 
 try:
@@ -39,17 +42,24 @@ for path in args.files:
     split, lang = guess_split_lang(path)
     split, lang = args.split or split, args.lang or lang
     if not split or not lang:
-        sys.exit(f"error: {path}: cannot tell the {'split' if not split else 'language'} from "
-                 "the file name; pass --split and --lang.")
+        sys.exit(
+            f"error: {path}: cannot tell the {'split' if not split else 'language'} from "
+            "the file name; pass --split and --lang."
+        )
     if not path.is_file():
         sys.exit(f"error: {path}: file not found")
     groups.setdefault((lang, split), []).append(path)
 # Nothing is written unless every target may be: an existing split is never replaced silently.
-existing = [out_dir / lang / f"{split}.jsonl" for lang, split in groups
-            if (out_dir / lang / f"{split}.jsonl").exists()]
+existing = [
+    out_dir / lang / f"{split}.jsonl"
+    for lang, split in groups
+    if (out_dir / lang / f"{split}.jsonl").exists()
+]
 if existing and not args.overwrite:
-    sys.exit(f"error: {existing[0]} exists; nothing was written. Pass --overwrite to replace "
-             "it, or --out another folder.")
+    sys.exit(
+        f"error: {existing[0]} exists; nothing was written. Pass --overwrite to replace "
+        "it, or --out another folder."
+    )
 converted = {}
 for (lang, split), paths in groups.items():
     try:
@@ -57,8 +67,10 @@ for (lang, split), paths in groups.items():
     except (DataError, OSError) as e:
         sys.exit(f"error: {e}; nothing was written.")
     if not converted[lang, split][0]:
-        sys.exit(f"error: no valid record in {', '.join(map(str, paths))} for {lang}/{split}; "
-                 "nothing was written.")
+        sys.exit(
+            f"error: no valid record in {', '.join(map(str, paths))} for {lang}/{split}; "
+            "nothing was written."
+        )
 for (lang, split), (records, reasons, examples) in converted.items():
     target = out_dir / lang / f"{split}.jsonl"
     n = write_jsonl(target, records)
@@ -70,6 +82,8 @@ for (lang, split), (records, reasons, examples) in converted.items():
         print(f"  e.g. {ex}")
     long = long_reports(records, task)
     if long:
-        print(f"  warning: {len(long)} report(s) longer than {LONG_REPORT_CHARS:,} characters "
-              f"(longest: {long[0][0]}, {long[0][1]:,}); no small model takes them whole: the "
-              "caching stages will record them as too_long")
+        print(
+            f"  warning: {len(long)} report(s) longer than {LONG_REPORT_CHARS:,} characters "
+            f"(longest: {long[0][0]}, {long[0][1]:,}); no small model takes them whole: the "
+            "caching stages will record them as too_long"
+        )

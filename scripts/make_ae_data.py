@@ -24,8 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "data" / "adverse_events")
     ap.add_argument("--seed", type=int, default=adverse_events.DEFAULT_SEED)
     for split, n in adverse_events.DEFAULT_SIZES.items():
-        ap.add_argument(f"--{split}", type=int, default=n, metavar="N",
-                        help=f"records in {split} (default: {n})")
+        ap.add_argument(
+            f"--{split}",
+            type=int,
+            default=n,
+            metavar="N",
+            help=f"records in {split} (default: {n})",
+        )
     args = ap.parse_args(argv)
     sizes = {split: getattr(args, split) for split in adverse_events.DEFAULT_SIZES}
     if any(n < 0 for n in sizes.values()):

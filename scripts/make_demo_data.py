@@ -19,14 +19,22 @@ from elmtex.synth import demo
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "data" / "demo",
-                    help="output directory (default: data/demo)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "data" / "demo",
+        help="output directory (default: data/demo)",
+    )
     ap.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
     for split, n in demo.DEFAULT_SIZES.items():
-        ap.add_argument(f"--{split}", type=int, default=n, metavar="N",
-                        help=f"records per language in {split} (default: {n})")
-    ap.add_argument("--langs", nargs="+", default=list(demo.LANGS),
-                    choices=demo.LANGS)
+        ap.add_argument(
+            f"--{split}",
+            type=int,
+            default=n,
+            metavar="N",
+            help=f"records per language in {split} (default: {n})",
+        )
+    ap.add_argument("--langs", nargs="+", default=list(demo.LANGS), choices=demo.LANGS)
     args = ap.parse_args(argv)
 
     sizes = {split: getattr(args, split) for split in demo.DEFAULT_SIZES}

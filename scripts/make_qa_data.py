@@ -20,8 +20,12 @@ from elmtex.synth import medqa
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "data",
-                    help="the folder that gets the three data sets (default: data)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "data",
+        help="the folder that gets the three data sets (default: data)",
+    )
     ap.add_argument("--seed", type=int, default=medqa.DEFAULT_SEED)
     args = ap.parse_args(argv)
     for rel, n in medqa.write_qa_data(args.out, args.seed).items():

@@ -88,8 +88,11 @@ def load_nf4(path: str, dtype):
     from transformers import AutoModelForCausalLM
 
     return AutoModelForCausalLM.from_pretrained(
-        path, dtype=dtype, quantization_config=quant_config(str(dtype).removeprefix("torch.")),
-        device_map={"": "cpu"}).eval()
+        path,
+        dtype=dtype,
+        quantization_config=quant_config(str(dtype).removeprefix("torch.")),
+        device_map={"": "cpu"},
+    ).eval()
 
 
 def dequantize_into(model, path: str, dtype) -> int:
@@ -111,13 +114,23 @@ def dequantize_into(model, path: str, dtype) -> int:
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
 parser.add_argument("--adapter", type=Path, help="adapter folder (default: models/<name>-lora)")
 parser.add_argument("--out", type=Path, help="merged model folder (default: models/<name>)")
-parser.add_argument("--check-tokens", type=int, default=256,
-                    help="tokens per example in the logit check (the last ones of each)")
-parser.add_argument("--overwrite", action="store_true",
-                    help="merge again even where the merged model is already this adapter's")
-parser.add_argument("--merge-dtype", default="float32",
-                    help="dtype the merge and its check run in (bfloat16 halves the memory of "
-                         "an 8B merge, at the price of a check only as tight as bf16)")
+parser.add_argument(
+    "--check-tokens",
+    type=int,
+    default=256,
+    help="tokens per example in the logit check (the last ones of each)",
+)
+parser.add_argument(
+    "--overwrite",
+    action="store_true",
+    help="merge again even where the merged model is already this adapter's",
+)
+parser.add_argument(
+    "--merge-dtype",
+    default="float32",
+    help="dtype the merge and its check run in (bfloat16 halves the memory of "
+    "an 8B merge, at the price of a check only as tight as bf16)",
+)
 args = parser.parse_args()
 cfg = config_from_args(args)
 ft = cfg["finetune"]
@@ -125,30 +138,46 @@ paths = finetune_paths(cfg)
 adapter_dir = (args.adapter or paths.adapter_dir).resolve()
 out_dir = (args.out or paths.merged_dir).resolve()
 if not (adapter_dir / "adapter_config.json").exists():
-    raise FinetuneError(f"{adapter_dir} holds no adapter (adapter_config.json). Run finetune.py "
-                        "first, or pass --adapter with a checkpoint folder.")
+    raise FinetuneError(
+        f"{adapter_dir} holds no adapter (adapter_config.json). Run finetune.py "
+        "first, or pass --adapter with a checkpoint folder."
+    )
 summary = read_json(adapter_dir / SUMMARY_FILE) if (adapter_dir / SUMMARY_FILE).exists() else {}
 if not summary:
     print(f"note: {adapter_dir} has no {SUMMARY_FILE} (a checkpoint, or an unfinished run)")
 # The method trained: from the run's summary, or for a checkpoint from its run's settings.
-settings = next((read_json(d / CONFIG_FILE) for d in (adapter_dir, adapter_dir.parent)
-                 if (d / CONFIG_FILE).exists()), {})
+settings = next(
+    (
+        read_json(d / CONFIG_FILE)
+        for d in (adapter_dir, adapter_dir.parent)
+        if (d / CONFIG_FILE).exists()
+    ),
+    {},
+)
 mode = summary.get("mode") or settings.get("training", {}).get("mode", "lora")
 merge_into = ft["qlora_merge_into"] if mode == "qlora" else "original"
 if merge_into not in ("original", "dequantized"):
-    raise FinetuneError(f"finetune.qlora_merge_into must be original or dequantized, got "
-                        f"{merge_into!r}")
+    raise FinetuneError(
+        f"finetune.qlora_merge_into must be original or dequantized, got {merge_into!r}"
+    )
 base_path = base_model_path(cfg)
 adapter_sha256 = sha256_file(adapter_dir / "adapter_model.safetensors")
-made = {"base_model": base_path, "adapter_sha256": adapter_sha256, "dtype": ft["merge_dtype"],
-        "merge_dtype": args.merge_dtype, "mode": mode,
-        "merged_into": merge_into}  # what decides the merged weights
+made = {
+    "base_model": base_path,
+    "adapter_sha256": adapter_sha256,
+    "dtype": ft["merge_dtype"],
+    "merge_dtype": args.merge_dtype,
+    "mode": mode,
+    "merged_into": merge_into,
+}  # what decides the merged weights
 done = out_dir / "merged.json"
 if done.exists() and not args.overwrite:
     old = read_json(done)
     if {k: old.get(k) for k in made} == made:
-        print(f"{out_dir} is already this adapter merged into {base_path}: nothing to do "
-              "(--overwrite merges again).")
+        print(
+            f"{out_dir} is already this adapter merged into {base_path}: nothing to do "
+            "(--overwrite merges again)."
+        )
         raise SystemExit(0)
 
 import torch  # after the config: a typo fails fast, without these imports
@@ -161,29 +190,46 @@ tokenizer = AutoTokenizer.from_pretrained(base_path)
 rows = read_chat_file(paths.val_file) if paths.val_file.exists() else []
 if not rows:
     # No val data: any chat works for an equivalence check.
-    rows = [{"id": "check", "prompt": [{"role": "user", "content": "Summarise: 58-year-old "
-                                        "man with type 2 diabetes, admitted for chest pain."}],
-             "completion": [{"role": "assistant", "content": '{"diagnosis": "N/A"}'}]}]
+    rows = [
+        {
+            "id": "check",
+            "prompt": [
+                {
+                    "role": "user",
+                    "content": "Summarise: 58-year-old "
+                    "man with type 2 diabetes, admitted for chest pain.",
+                }
+            ],
+            "completion": [{"role": "assistant", "content": '{"diagnosis": "N/A"}'}],
+        }
+    ]
 inputs = check_inputs(tokenizer, rows, ft["merge_check_records"], args.check_tokens)
 
 start = time.monotonic()
-print(f"merging {adapter_dir} ({mode}) into {base_path} ({merge_into} weights, "
-      f"{args.merge_dtype}; saved as {ft['merge_dtype']})")
+print(
+    f"merging {adapter_dir} ({mode}) into {base_path} ({merge_into} weights, "
+    f"{args.merge_dtype}; saved as {ft['merge_dtype']})"
+)
 trained = None
 if mode == "qlora":  # what training saw: the nf4 base + adapter
-    trained = logits_of(PeftModel.from_pretrained(load_nf4(base_path, work_dtype),
-                                                  str(adapter_dir)).eval(), inputs)
+    trained = logits_of(
+        PeftModel.from_pretrained(load_nf4(base_path, work_dtype), str(adapter_dir)).eval(), inputs
+    )
 base = AutoModelForCausalLM.from_pretrained(base_path, dtype=work_dtype).eval()
 if merge_into == "dequantized":
-    print(f"  {dequantize_into(base, base_path, work_dtype)} layers set to their dequantised "
-          "nf4 weights")
+    print(
+        f"  {dequantize_into(base, base_path, work_dtype)} layers set to their dequantised "
+        "nf4 weights"
+    )
 model = PeftModel.from_pretrained(base, str(adapter_dir)).eval()
 unmerged = logits_of(model, inputs)
 merged = model.merge_and_unload()  # W <- W + (alpha/r) * B @ A, in place; the LoRA layers go
 after_merge = compare_logits(unmerged, logits_of(merged, inputs))
-print(f"merged vs base + adapter: max |logit diff| {after_merge['max_abs_diff']:.4g} "
-      f"(largest |logit| {after_merge['max_abs_logit']:.3g}; top-1 token agrees at "
-      f"{after_merge['top1_agreement']:.1%} of {sum(x.shape[1] for x in unmerged)} positions)")
+print(
+    f"merged vs base + adapter: max |logit diff| {after_merge['max_abs_diff']:.4g} "
+    f"(largest |logit| {after_merge['max_abs_logit']:.3g}; top-1 token agrees at "
+    f"{after_merge['top1_agreement']:.1%} of {sum(x.shape[1] for x in unmerged)} positions)"
+)
 
 # Save beside the target and swap into place only when complete: never a half-written model.
 out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -196,14 +242,20 @@ try:
     tokenizer.save_pretrained(tmp)  # with its chat template: the prompts depend on it
     reloaded = AutoModelForCausalLM.from_pretrained(tmp, dtype=dtype).eval()
     after_save = compare_logits(merged_logits, logits_of(reloaded, inputs))
-    print(f"saved ({ft['merge_dtype']}) vs merged ({args.merge_dtype}): max |logit diff| "
-          f"{after_save['max_abs_diff']:.4g}, top-1 agreement {after_save['top1_agreement']:.1%}")
+    print(
+        f"saved ({ft['merge_dtype']}) vs merged ({args.merge_dtype}): max |logit diff| "
+        f"{after_save['max_abs_diff']:.4g}, top-1 agreement {after_save['top1_agreement']:.1%}"
+    )
     if AutoTokenizer.from_pretrained(tmp).chat_template != tokenizer.chat_template:
         raise FinetuneError("the chat template was lost when saving the tokenizer")
     info = {
-        **made, "adapter": str(adapter_dir),
-        "training": summary, "check_inputs": len(inputs), "check_tokens": args.check_tokens,
-        "merged_vs_base_plus_adapter": after_merge, "saved_vs_merged": after_save,
+        **made,
+        "adapter": str(adapter_dir),
+        "training": summary,
+        "check_inputs": len(inputs),
+        "check_tokens": args.check_tokens,
+        "merged_vs_base_plus_adapter": after_merge,
+        "saved_vs_merged": after_save,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - start, 1),
     }
@@ -212,9 +264,11 @@ try:
         # rounding for `dequantized`.
         vs_nf4 = compare_logits(trained, merged_logits)
         info["merged_vs_nf4_base_plus_adapter"] = vs_nf4
-        print(f"merged ({merge_into} weights) vs nf4 base + adapter (what training ran): max "
-              f"|logit diff| {vs_nf4['max_abs_diff']:.4g}, top-1 agreement "
-              f"{vs_nf4['top1_agreement']:.1%}")
+        print(
+            f"merged ({merge_into} weights) vs nf4 base + adapter (what training ran): max "
+            f"|logit diff| {vs_nf4['max_abs_diff']:.4g}, top-1 agreement "
+            f"{vs_nf4['top1_agreement']:.1%}"
+        )
     write_json(tmp / "merged.json", info)
     for f in tmp.iterdir():  # mkdtemp and safetensors write owner-only files
         f.chmod(0o644)
@@ -226,5 +280,7 @@ try:
     shutil.rmtree(old, ignore_errors=True)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)  # a no-op after the rename
-print(f"merged model: {out_dir} ({time.monotonic() - start:.0f} s). Use it with "
-      f"--set model.name_or_path={out_dir}")
+print(
+    f"merged model: {out_dir} ({time.monotonic() - start:.0f} s). Use it with "
+    f"--set model.name_or_path={out_dir}"
+)

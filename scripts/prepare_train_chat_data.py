@@ -49,12 +49,22 @@ tokenizer = AutoTokenizer.from_pretrained(model_path)
 if tokenizer.chat_template is None:
     sys.exit(f"error: {model_path} has no chat template; fine-tune an instruct model.")
 
-stats = {"name": paths.name, "tokenizer": model_path, "seed": ft["seed"],
-         "max_length": ft["max_length"], "overlong": ft["overlong"], "splits": {}}
-print(f"chat data {paths.name}: tokenizer {model_path}, max_length {ft['max_length']}, "
-      f"overlong: {ft['overlong']}")
-print(f"{'split':<6} {'records':>7} {'kept':>5} {'dropped':>7} {'truncated':>9}   "
-      "tokens (prompt + answer): min / mean / p95 / max   answer: mean / max")
+stats = {
+    "name": paths.name,
+    "tokenizer": model_path,
+    "seed": ft["seed"],
+    "max_length": ft["max_length"],
+    "overlong": ft["overlong"],
+    "splits": {},
+}
+print(
+    f"chat data {paths.name}: tokenizer {model_path}, max_length {ft['max_length']}, "
+    f"overlong: {ft['overlong']}"
+)
+print(
+    f"{'split':<6} {'records':>7} {'kept':>5} {'dropped':>7} {'truncated':>9}   "
+    "tokens (prompt + answer): min / mean / p95 / max   answer: mean / max"
+)
 train, val = train_val_records(cfg, task)
 for split, records, out in (("train", train, paths.train_file), ("val", val, paths.val_file)):
     rows = [chat_example(task, template, r) for r in records]
@@ -65,26 +75,44 @@ for split, records, out in (("train", train, paths.train_file), ("val", val, pat
     examples = tokenize_examples(rows, tokenizer)
     kept, report = apply_length_policy(examples, ft["max_length"], ft["overlong"])
     kept_ids = {e.id: e for e in kept}
-    rows_out = [{**row, "n_tokens": kept_ids[row["id"]].n_total,
-                 "n_prompt_tokens": kept_ids[row["id"]].n_prompt,
-                 "truncated": kept_ids[row["id"]].truncated}
-                for row in rows if row["id"] in kept_ids]
+    rows_out = [
+        {
+            **row,
+            "n_tokens": kept_ids[row["id"]].n_total,
+            "n_prompt_tokens": kept_ids[row["id"]].n_prompt,
+            "truncated": kept_ids[row["id"]].truncated,
+        }
+        for row in rows
+        if row["id"] in kept_ids
+    ]
     write_jsonl(out, rows_out)
 
     total = length_stats([e.n_total for e in examples])
     answer = length_stats([e.n_total - e.n_prompt for e in examples])
-    stats["splits"][split] = {"file": str(out), "records": len(rows), "kept": len(rows_out),
-                              "tokens": total, "prompt_tokens":
-                              length_stats([e.n_prompt for e in examples]),
-                              "answer_tokens": answer, **report}
-    print(f"{split:<6} {len(rows):>7} {len(rows_out):>5} {report['dropped']:>7} "
-          f"{report['truncated']:>9}   {total['min']} / {total['mean']} / {total['p95']} / "
-          f"{total['max']}   {answer['mean']} / {answer['max']}")
+    stats["splits"][split] = {
+        "file": str(out),
+        "records": len(rows),
+        "kept": len(rows_out),
+        "tokens": total,
+        "prompt_tokens": length_stats([e.n_prompt for e in examples]),
+        "answer_tokens": answer,
+        **report,
+    }
+    print(
+        f"{split:<6} {len(rows):>7} {len(rows_out):>5} {report['dropped']:>7} "
+        f"{report['truncated']:>9}   {total['min']} / {total['mean']} / {total['p95']} / "
+        f"{total['max']}   {answer['mean']} / {answer['max']}"
+    )
     if report["overlong"]:
-        how = ("dropped" if ft["overlong"] == "drop" else
-               "kept, to be cut at max_length when training (their answers lose the end)")
-        print(f"  {report['overlong']} {split} examples are longer than {ft['max_length']} "
-              f"tokens: {how}; {report['dropped']} dropped in all.")
+        how = (
+            "dropped"
+            if ft["overlong"] == "drop"
+            else "kept, to be cut at max_length when training (their answers lose the end)"
+        )
+        print(
+            f"  {report['overlong']} {split} examples are longer than {ft['max_length']} "
+            f"tokens: {how}; {report['dropped']} dropped in all."
+        )
     if not rows_out:
         sys.exit(f"error: no {split} example fits in finetune.max_length={ft['max_length']}.")
 

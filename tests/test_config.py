@@ -10,8 +10,14 @@ def test_default_config_loads_and_has_the_task():
 
 
 def test_set_parses_yaml_values_with_types():
-    cfg = load_config(overrides=["backend.batch_size=4", "generation.temperature=0.1",
-                                 "data.langs=[de]", "data.limit=null"])
+    cfg = load_config(
+        overrides=[
+            "backend.batch_size=4",
+            "generation.temperature=0.1",
+            "data.langs=[de]",
+            "data.limit=null",
+        ]
+    )
     assert cfg["backend"]["batch_size"] == 4
     assert cfg["generation"]["temperature"] == 0.1
     assert cfg["data"]["langs"] == ["de"]
@@ -21,7 +27,8 @@ def test_set_parses_yaml_values_with_types():
 def test_int_accepted_for_float():
     cfg = load_config(overrides=["generation.temperature=1"])
     assert cfg["generation"]["temperature"] == 1.0 and isinstance(
-        cfg["generation"]["temperature"], float)
+        cfg["generation"]["temperature"], float
+    )
 
 
 def test_unknown_key_names_nearest_valid_key():

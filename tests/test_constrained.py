@@ -54,12 +54,13 @@ def assert_fits(task, raw: str, whitespace: str = "spaced") -> dict:
 def list_task(tmp_path_factory):
     """A second task with a list-valued field, as tests/test_task_and_prompts.py builds one."""
     d = tmp_path_factory.mktemp("ae-task")
-    (d / "ae.txt").write_text("=== system ===\nAnswer as JSON like {{ skeleton }}\n"
-                              "=== user ===\n{{ report }}\n")
+    (d / "ae.txt").write_text(
+        "=== system ===\nAnswer as JSON like {{ skeleton }}\n=== user ===\n{{ report }}\n"
+    )
     (d / "ae.yaml").write_text(f"""
 name: adverse_events
 prompts:
-  naive: {d / 'ae.txt'}
+  naive: {d / "ae.txt"}
 fields:
   - name: drug_name
     type: str
@@ -79,10 +80,16 @@ def test_schema_of_the_elmtex_task(task):
     assert list(schema["properties"]) == task.field_names == schema["required"]
     assert len(schema["properties"]) == 15
     for f in task.fields:
-        assert schema["properties"][f.name] == {"type": "string", "pattern": VALUE_PATTERN,
-                                                "description": f.description}
-    assert schema["x-guidance"] == {"whitespace_flexible": False, "item_separator": ", ",
-                                    "key_separator": ": "}
+        assert schema["properties"][f.name] == {
+            "type": "string",
+            "pattern": VALUE_PATTERN,
+            "description": f.description,
+        }
+    assert schema["x-guidance"] == {
+        "whitespace_flexible": False,
+        "item_separator": ", ",
+        "key_separator": ": ",
+    }
     assert task_json_schema(task, "compact")["x-guidance"] == {"whitespace_flexible": False}
     json.dumps(schema)  # plain JSON, as the vLLM request needs it
 
@@ -91,17 +98,21 @@ def test_schema_of_a_task_with_a_list_field(list_task):
     schema = task_json_schema(list_task)
     assert schema["title"] == "adverse_events"
     assert schema["properties"]["drug_name"] == {
-        "type": "string", "pattern": VALUE_PATTERN, "description": "the suspected drug"}
+        "type": "string",
+        "pattern": VALUE_PATTERN,
+        "description": "the suspected drug",
+    }
     assert schema["properties"]["adverse_events"] == {
-        "type": "array", "items": {"type": "string", "pattern": VALUE_PATTERN}}
+        "type": "array",
+        "items": {"type": "string", "pattern": VALUE_PATTERN},
+    }
     assert schema["required"] == ["drug_name", "adverse_events"]
 
 
 def test_schema_without_the_guard_and_a_bad_mode(task):
     schema = task_json_schema(task, "none")
     assert "x-guidance" not in schema
-    assert all(p["type"] == "string" and "pattern" not in p
-               for p in schema["properties"].values())
+    assert all(p["type"] == "string" and "pattern" not in p for p in schema["properties"].values())
     with pytest.raises(ValueError, match="json_whitespace"):
         task_json_schema(task, "pretty")
     # The guard is the same in every mode but none: the value pattern.
@@ -161,21 +172,34 @@ def test_the_guard_refuses_free_whitespace(task, accepts):
     assert accepts(spaced, spaced_text) and accepts(compact, compact_text)
     assert all(accepts(free, t) for t in (spaced_text, compact_text, indented))
     # Each guard allows its one layout between JSON tokens: no newline, no second space.
-    for layout, schema in ((spaced_text, compact), (compact_text, spaced), (indented, spaced),
-                           (indented, compact)):
+    for layout, schema in (
+        (spaced_text, compact),
+        (compact_text, spaced),
+        (indented, spaced),
+        (indented, compact),
+    ):
         assert not accepts(schema, layout)
-    for runaway in ('{ "life_style"', '{"life_style":  "', '{"life_style": "N/A",  "',
-                    '{"life_style": "N/A",\n', "{" + " " * 40):
+    for runaway in (
+        '{ "life_style"',
+        '{"life_style":  "',
+        '{"life_style": "N/A",  "',
+        '{"life_style": "N/A",\n',
+        "{" + " " * 40,
+    ):
         assert not accepts(spaced, runaway), runaway
         assert accepts(free, runaway), runaway
     # Both guards: none but single spaces inside values.
-    for value in ('a  b', '\\n', ' a', 'a '):
+    for value in ("a  b", "\\n", " a", "a "):
         assert not accepts(spaced, '{"life_style": "' + value + '"'), value
         assert not accepts(compact, '{"life_style":"' + value + '"'), value
         assert accepts(free, '{"life_style": "' + value + '"'), value
     # None lets the answer leave the schema.
-    for wrong in ('{"diagnosis"', '{"life_style": ["a"]', '{"life_style":["a"]',
-                  spaced_text[:-1] + ', "extra": "x"}'):
+    for wrong in (
+        '{"diagnosis"',
+        '{"life_style": ["a"]',
+        '{"life_style":["a"]',
+        spaced_text[:-1] + ', "extra": "x"}',
+    ):
         assert not any(accepts(s, wrong) for s in (spaced, compact, free)), wrong
 
 
@@ -211,10 +235,14 @@ def test_constrained_stage_parses_every_record(tmp_path, test_model_dir, task):
 
 
 ADVERSE_EVENTS = [
-    [{"role": "system", "content": "Answer in JSON with drug_name and adverse_events."},
-     {"role": "user", "content": "After ibuprofen I got a rash and nausea."}],
-    [{"role": "system", "content": "Answer in JSON with drug_name and adverse_events."},
-     {"role": "user", "content": "Metformin gave me stomach cramps."}],
+    [
+        {"role": "system", "content": "Answer in JSON with drug_name and adverse_events."},
+        {"role": "user", "content": "After ibuprofen I got a rash and nausea."},
+    ],
+    [
+        {"role": "system", "content": "Answer in JSON with drug_name and adverse_events."},
+        {"role": "user", "content": "Metformin gave me stomach cramps."},
+    ],
 ]
 
 
@@ -222,8 +250,9 @@ ADVERSE_EVENTS = [
 def test_sampled_batch_with_a_list_field(backend, list_task):
     """Sampling (the mask comes before temperature and top-p) in a batch of two: each row
     follows its own matcher to a complete answer, and the list field is a JSON list."""
-    settings = GenerationSettings(160, temperature=0.7, top_p=0.9, seed=7,
-                                  json_schema=task_json_schema(list_task))
+    settings = GenerationSettings(
+        160, temperature=0.7, top_p=0.9, seed=7, json_schema=task_json_schema(list_task)
+    )
     gens = backend.generate(ADVERSE_EVENTS, settings)
     assert len(gens) == 2
     for g in gens:
@@ -261,10 +290,14 @@ def test_vllm_request_uses_structured_outputs(task):
     assert "guided_json" not in kwargs and kwargs["max_tokens"] == 64
     assert "structured_outputs" not in vllm_sampling_kwargs(GenerationSettings(64))
     cfg = load_config(ROOT / "configs/experiments/gpu_llama31_8b_naive_constrained.yaml")
-    assert vllm_structured_outputs_config(cfg) == {"backend": "guidance",
-                                                   "disable_any_whitespace": False}
-    compact = load_config(ROOT / "configs/experiments/gpu_llama31_8b_naive_constrained.yaml",
-                          ["generation.json_whitespace=compact"])
+    assert vllm_structured_outputs_config(cfg) == {
+        "backend": "guidance",
+        "disable_any_whitespace": False,
+    }
+    compact = load_config(
+        ROOT / "configs/experiments/gpu_llama31_8b_naive_constrained.yaml",
+        ["generation.json_whitespace=compact"],
+    )
     assert vllm_structured_outputs_config(compact)["disable_any_whitespace"] is True
     assert vllm_structured_outputs_config(load_config()) is None
 
@@ -273,8 +306,10 @@ def test_openai_request_sends_the_schema_as_response_format(task):
     schema = task_json_schema(task)
     conv = [{"role": "user", "content": "hi"}]
     body = openai_request_body("m", conv, GenerationSettings(32, json_schema=schema))
-    assert body["response_format"] == {"type": "json_schema",
-                                       "json_schema": {"name": "elmtex", "schema": schema}}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "elmtex", "schema": schema},
+    }
     assert "response_format" not in openai_request_body("m", conv, GenerationSettings(32))
 
 
@@ -287,7 +322,8 @@ def test_openai_backend_constrained_through_a_server(backend, list_task):
         (g,) = client.generate(ADVERSE_EVENTS[:1], settings)
         assert g.finish_reason == "stop", g.error or g.text
         assert_fits(list_task, g.text)
-        assert server.requests[0]["response_format"]["json_schema"]["schema"] == \
-            settings.json_schema
+        assert (
+            server.requests[0]["response_format"]["json_schema"]["schema"] == settings.json_schema
+        )
     finally:
         server.close()

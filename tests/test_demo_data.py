@@ -59,6 +59,7 @@ def shipped() -> list[dict]:
 
 # -- determinism ------------------------------------------------------------------------------
 
+
 def test_same_seed_gives_identical_output():
     a = dd.to_jsonl(dd.generate_split("de", "val", 25, seed=7))
     b = dd.to_jsonl(dd.generate_split("de", "val", 25, seed=7))
@@ -87,8 +88,12 @@ def test_record_seed_is_stable():
     # pinned: a salted hash() (or any change of the scheme) would alter every shipped record
     assert dd.record_seed(1234, "en", "train", 0) == 15213842533035091640
     assert dd.record_seed(1234, "en", "train", 0) != dd.record_seed(1234, "de", "train", 0)
-    seeds = {dd.record_seed(1, lang, split, i)
-             for lang in dd.LANGS for split in dd.SPLITS for i in range(50)}
+    seeds = {
+        dd.record_seed(1, lang, split, i)
+        for lang in dd.LANGS
+        for split in dd.SPLITS
+        for i in range(50)
+    }
     assert len(seeds) == len(dd.LANGS) * len(dd.SPLITS) * 50
 
 
@@ -102,14 +107,33 @@ def test_shipped_files_equal_fresh_generation():
             shipped_text = (DEMO / lang / f"{split}.jsonl").read_bytes().decode("utf-8")
             assert shipped_text == fresh, (
                 f"data/demo/{lang}/{split}.jsonl differs from the generator: "
-                "run python scripts/make_demo_data.py")
+                "run python scripts/make_demo_data.py"
+            )
 
 
 def test_cli_writes_requested_files(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_demo_data.py"), "--out", str(tmp_path),
-         "--seed", "5", "--train", "3", "--val", "2", "--test", "1", "--langs", "de"],
-        capture_output=True, text=True, timeout=60, check=True)
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "make_demo_data.py"),
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "5",
+            "--train",
+            "3",
+            "--val",
+            "2",
+            "--test",
+            "1",
+            "--langs",
+            "de",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "total: 6 records" in proc.stdout
     assert not (tmp_path / "en").exists()
     for split, n in {"train": 3, "val": 2, "test": 1}.items():
@@ -123,6 +147,7 @@ def test_write_demo_data_returns_counts(tmp_path):
 
 
 # -- the record contract ----------------------------------------------------------------------
+
 
 def test_record_contract(shipped):
     for rec in shipped:
@@ -157,6 +182,7 @@ def test_ids_unique_across_all_files(shipped):
 
 
 # -- gold vs report ---------------------------------------------------------------------------
+
 
 def test_every_gold_item_verbatim_in_report(shipped):
     for rec in shipped:
@@ -208,6 +234,7 @@ def test_labs_have_units_and_drugs_have_doses(shipped):
 
 # -- variety ----------------------------------------------------------------------------------
 
+
 def test_both_languages_and_german_text(shipped):
     by_lang = Counter(r["lang"] for r in shipped)
     assert set(by_lang) == set(dd.LANGS)
@@ -224,8 +251,9 @@ def test_both_languages_and_german_text(shipped):
 def test_specialties_cover_every_split(shipped):
     assert len(vocab.SPECIALTY_KEYS) >= 8
     for lang in dd.LANGS:
-        train = Counter(r["meta"]["specialty"] for r in shipped
-                        if r["lang"] == lang and "-train-" in r["id"])
+        train = Counter(
+            r["meta"]["specialty"] for r in shipped if r["lang"] == lang and "-train-" in r["id"]
+        )
         # retrieval needs same-specialty neighbours in train for every specialty
         assert set(train) == set(vocab.SPECIALTY_KEYS)
         assert min(train.values()) >= 15
@@ -244,20 +272,29 @@ def test_reports_are_not_one_template(shipped):
 
 def test_distractors_present(shipped):
     # denied symptoms and an unremarkable family history: text that belongs to no field
-    denial = {"en": ("denied", "reported no", "there was no"),
-              "de": ("verneinte", "kein Hinweis auf")}
+    denial = {
+        "en": ("denied", "reported no", "there was no"),
+        "de": ("verneinte", "kein Hinweis auf"),
+    }
     for lang, words in denial.items():
         reports = [r for r in shipped if r["lang"] == lang]
         hits = [r for r in reports if any(w in r["report"] for w in words)]
         assert len(hits) >= 0.3 * len(reports)
-    unremarkable = [r for r in shipped if r["summary"]["family_history"] == dd.NA_VALUE
-                    and re.search("family history was unremarkable|no relevant family history"
-                                  "|Familienanamnese war unauffällig|keine Besonderheiten",
-                                  r["report"])]
+    unremarkable = [
+        r
+        for r in shipped
+        if r["summary"]["family_history"] == dd.NA_VALUE
+        and re.search(
+            "family history was unremarkable|no relevant family history"
+            "|Familienanamnese war unauffällig|keine Besonderheiten",
+            r["report"],
+        )
+    ]
     assert len(unremarkable) >= 50
 
 
 # -- the vocabulary ---------------------------------------------------------------------------
+
 
 def test_templates_never_start_with_an_item():
     for table in vocab.TEMPLATES.values():
@@ -269,10 +306,21 @@ def test_vocabulary_fits_every_condition():
     """Each primary diagnosis has complaints, procedures, labs, drugs and outcomes that suit
     it, for every kind of patient it can occur in; no entry contains the item separator."""
     for spec in vocab.SPECIALTIES:
-        kinds = ([("infant", 6), ("child", 4), ("child", 9)] if spec.pediatric
-                 else [("adult", 30), ("adult", 70)])
-        pools = ("diagnoses", "complaints", "signs", "procedures", "drugs", "interventions",
-                 "pathology", "outcomes")
+        kinds = (
+            [("infant", 6), ("child", 4), ("child", 9)]
+            if spec.pediatric
+            else [("adult", 30), ("adult", 70)]
+        )
+        pools = (
+            "diagnoses",
+            "complaints",
+            "signs",
+            "procedures",
+            "drugs",
+            "interventions",
+            "pathology",
+            "outcomes",
+        )
         keys = {e.key for e in spec.diagnoses if e.key}
         for name in pools:
             for e in getattr(spec, name):
@@ -285,7 +333,10 @@ def test_vocabulary_fits_every_condition():
                     if not patient.fits(dx):
                         continue
                     for name in ("complaints", "procedures", "drugs"):
-                        fitting = [e for e in getattr(spec, name)
-                                   if patient.fits(e) and (not e.conds or dx.key in e.conds)]
+                        fitting = [
+                            e
+                            for e in getattr(spec, name)
+                            if patient.fits(e) and (not e.conds or dx.key in e.conds)
+                        ]
                         assert fitting, (spec.key, dx.key, kind, sex, name)
                     assert any(not lab.conds or dx.key in lab.conds for lab in spec.labs)

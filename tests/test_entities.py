@@ -24,18 +24,21 @@ def counts(gold, pred, threshold=0.5):
     return (c.tp, c.fp, c.fn)
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("Aspirin 100mg daily.", "aspirin 100 mg daily"),
-    ("  Troponin   T\t0.45ng/mL ", "troponin t 0.45 ng/ml"),
-    ("CRP 2,4mg/dl", "crp 2,4 mg/dl"),  # German decimal comma stays
-    ("EF 35 %", "ef 35%"),
-    ('"fever"', "fever"),
-    ("Übelkeit", "übelkeit"),
-    ("T2DM", "t2dm"),  # a digit inside a word is not a number with a unit
-    ("3rd cycle", "3rd cycle"),  # ordinals are not units
-    ("5\u2013FU", "5-fu"),  # en dash
-    ("...", ""),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("Aspirin 100mg daily.", "aspirin 100 mg daily"),
+        ("  Troponin   T\t0.45ng/mL ", "troponin t 0.45 ng/ml"),
+        ("CRP 2,4mg/dl", "crp 2,4 mg/dl"),  # German decimal comma stays
+        ("EF 35 %", "ef 35%"),
+        ('"fever"', "fever"),
+        ("Übelkeit", "übelkeit"),
+        ("T2DM", "t2dm"),  # a digit inside a word is not a number with a unit
+        ("3rd cycle", "3rd cycle"),  # ordinals are not units
+        ("5\u2013FU", "5-fu"),  # en dash
+        ("...", ""),
+    ],
+)
 def test_normalise_item(raw, expected):
     assert normalise_item(raw) == expected
 

@@ -95,14 +95,23 @@ def test_empty_and_undefined_macros():
 
 # Whole runs ----------------------------------------------------------------------------------
 
+
 def _gold(task, n=12):
     gold = {}
     for i in range(n):
         s = {f: "N/A" for f in task.field_names}
-        s.update(diagnosis=f"disease {i}; hypertension", signs_symptoms="fever; cough",
-                 age=f"{30 + i} years", gender="female" if i % 2 else "male")
-        gold[f"r{i}"] = {"id": f"r{i}", "lang": "en" if i % 3 else "de", "report": "x",
-                         "summary": s}
+        s.update(
+            diagnosis=f"disease {i}; hypertension",
+            signs_symptoms="fever; cough",
+            age=f"{30 + i} years",
+            gender="female" if i % 2 else "male",
+        )
+        gold[f"r{i}"] = {
+            "id": f"r{i}",
+            "lang": "en" if i % 3 else "de",
+            "report": "x",
+            "summary": s,
+        }
     return gold
 
 
@@ -112,8 +121,9 @@ def _rows(task, gold, good: bool, unparseable=()):
         pred = dict(rec["summary"]) if good else {f: "N/A" for f in task.field_names}
         if not good:
             pred["diagnosis"] = "hypertension"
-        rows.append({"id": rid, "finish_reason": "stop",
-                     "parsed": None if rid in unparseable else pred})
+        rows.append(
+            {"id": rid, "finish_reason": "stop", "parsed": None if rid in unparseable else pred}
+        )
     return rows
 
 
@@ -121,8 +131,9 @@ def test_summarize_and_compare(task):
     gold = _gold(task)
     backend = ItemsBackend(task)
     good = score_records(task, gold, _rows(task, gold, True), Policies(), entity_backend=backend)
-    bad = score_records(task, gold, _rows(task, gold, False, unparseable={"r1"}), Policies(),
-                        entity_backend=backend)
+    bad = score_records(
+        task, gold, _rows(task, gold, False, unparseable={"r1"}), Policies(), entity_backend=backend
+    )
     m = summarize(good, Policies(), "items", n_boot=200)
     assert m["headline"]["rougeL"]["value"] == m["overall"]["rougeL"] == 1.0
     assert m["headline"]["entity_micro_f1"]["value"] == m["overall"]["entity_micro"]["f1"] == 1.0
@@ -143,8 +154,9 @@ def test_summarize_and_compare(task):
     assert c["headline"]["bad"]["rougeL"]["value"] == pytest.approx(mb["overall"]["rougeL"])
 
     same = compare_runs({"a": good, "b": good}, "a", n_boot=100)
-    assert all(v["diff"] == 0 for v in same["diffs"]["b"]["overall"].values()
-               if v["diff"] is not None)
+    assert all(
+        v["diff"] == 0 for v in same["diffs"]["b"]["overall"].values() if v["diff"] is not None
+    )
     with pytest.raises(ConfigError, match="baseline"):
         compare_runs({"a": good}, "zzz")
 
@@ -180,8 +192,15 @@ def _demo_rows(task, limit, damage):
     rows = []
     for i, r in enumerate(recs):
         pred = damage(i, dict(r["summary"]))
-        rows.append({"id": r["id"], "finish_reason": "stop", "parsed": pred, "raw": "",
-                     "parse_error": None if pred is not None else "not JSON"})
+        rows.append(
+            {
+                "id": r["id"],
+                "finish_reason": "stop",
+                "parsed": pred,
+                "raw": "",
+                "parse_error": None if pred is not None else "not JSON",
+            }
+        )
     return rows
 
 
@@ -196,9 +215,16 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
 
     _write_cache(cache / "ref.jsonl", _demo_rows(task, 6, lambda i, s: s))
     _write_cache(cache / "worse.jsonl", _demo_rows(task, 6, drop_some))
-    args = ["--set", "data.limit=6", "--set", f"run.cache_dir={cache}",
-            "--set", f"run.results_dir={tmp_path / 'results'}",
-            "--set", "evaluate.bootstrap.n_boot=200"]
+    args = [
+        "--set",
+        "data.limit=6",
+        "--set",
+        f"run.cache_dir={cache}",
+        "--set",
+        f"run.results_dir={tmp_path / 'results'}",
+        "--set",
+        "evaluate.bootstrap.n_boot=200",
+    ]
     proc = run_script("evaluate.py", "--runs", "worse", "ref", "--baseline", "ref", *args)
     out = tmp_path / "results" / "compare-ref-vs-worse"
     assert f"comparison written to {out}" in proc.stdout
@@ -207,8 +233,15 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     assert comparison["headline"]["ref"]["entity_micro_f1"]["value"] == 1.0
     assert comparison["diffs"]["worse"]["overall"]["parse_rate"]["diff"] == pytest.approx(-3 / 12)
     assert comparison["headline"]["ref"]["bertscore_f1"]["value"] == pytest.approx(1.0, abs=1e-5)
-    for name in ("per_category.csv", "report.md", "config.yaml", "per_example.jsonl",
-                 "per_category_entity_f1.png", "per_category_rougeL.png", "parse_rates.png"):
+    for name in (
+        "per_category.csv",
+        "report.md",
+        "config.yaml",
+        "per_example.jsonl",
+        "per_category_entity_f1.png",
+        "per_category_rougeL.png",
+        "parse_rates.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     assert (out / "per_category_entity_f1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = (out / "report.html").read_text()
@@ -223,11 +256,13 @@ def test_evaluate_compares_runs_and_writes_a_self_contained_report(tmp_path, tas
     assert csv_lines[0].startswith("run,category,metric,value,low,high,n,diff_vs_baseline")
     for run in ("ref", "worse"):
         assert (tmp_path / "results" / run / "report.html").exists()
-        assert len((tmp_path / "results" / run / "per_example.jsonl").read_text()
-                   .splitlines()) == 12
+        assert (
+            len((tmp_path / "results" / run / "per_example.jsonl").read_text().splitlines()) == 12
+        )
 
-    bad = run_script("evaluate.py", "--runs", "ref", "worse", "--baseline", "nope", *args,
-                     check=False)
+    bad = run_script(
+        "evaluate.py", "--runs", "ref", "worse", "--baseline", "nope", *args, check=False
+    )
     assert bad.returncode == 1 and "baseline 'nope'" in bad.stderr
     assert "Traceback" not in bad.stderr
     missing = run_script("evaluate.py", "--runs", "ref", "ghost", *args, check=False)
@@ -244,10 +279,19 @@ def test_chunked_streaming_gives_the_same_scores(task):
             r["parsed"] = dict(r["parsed"], diagnosis="hypertension; asthma")
     bert = FieldBertScorer("all-minilm-l6-v2")
     seen = []
-    small = score_records(task, gold, rows, Policies(), entity_backend=ItemsBackend(task),
-                          bert=bert, chunk_size=2, on_example=seen.append)
-    whole = score_records(task, gold, rows, Policies(), entity_backend=ItemsBackend(task),
-                          bert=bert, chunk_size=256)
+    small = score_records(
+        task,
+        gold,
+        rows,
+        Policies(),
+        entity_backend=ItemsBackend(task),
+        bert=bert,
+        chunk_size=2,
+        on_example=seen.append,
+    )
+    whole = score_records(
+        task, gold, rows, Policies(), entity_backend=ItemsBackend(task), bert=bert, chunk_size=256
+    )
     a, b = small.arrays(), whole.arrays()
     for key in ("rougeL", "bert", "entity"):
         np.testing.assert_allclose(a[key], b[key], atol=1e-6)
@@ -259,12 +303,16 @@ def test_chunked_streaming_gives_the_same_scores(task):
 def test_column_labels_drop_the_shared_words():
     from elmtex.report_tables import short_names
 
-    runs = ["naive-qwen2.5-coder-0.5b-instruct-demo-test",
-            "advanced_icl-qwen2.5-coder-0.5b-instruct-demo-test"]
+    runs = [
+        "naive-qwen2.5-coder-0.5b-instruct-demo-test",
+        "advanced_icl-qwen2.5-coder-0.5b-instruct-demo-test",
+    ]
     assert list(short_names(runs).values()) == ["naive", "advanced_icl"]
     tuned = "naive-qwen2.5-coder-0.5b-instruct-ft-demo-test"  # words all three share go too
     assert list(short_names([*runs, tuned]).values()) == ["naive", "advanced_icl", "naive-ft"]
     assert list(short_names([runs[0], tuned]).values()) == [  # "naive" alone would be empty
-        "naive-qwen2.5-coder-0.5b-instruct", "naive-qwen2.5-coder-0.5b-instruct-ft"]
+        "naive-qwen2.5-coder-0.5b-instruct",
+        "naive-qwen2.5-coder-0.5b-instruct-ft",
+    ]
     assert short_names(["ref", "worse"]) == {"ref": "ref", "worse": "worse"}
     assert short_names(["a-b-c", "c"]) == {"a-b-c": "a-b-c", "c": "c"}

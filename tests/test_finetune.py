@@ -40,8 +40,12 @@ SHORT_PROMPT = (
     "{{ fields | map(attribute='name') | join(', ') }}; \"{{ na_value }}\" if absent.\n"
     "=== user ===\n{{ report }}\n"
 )
-TRAIN_IDS = ["demo-en-train-0264", "demo-en-train-0243", "demo-en-train-0073",
-             "demo-en-train-0287"]  # the shortest English reports
+TRAIN_IDS = [
+    "demo-en-train-0264",
+    "demo-en-train-0243",
+    "demo-en-train-0073",
+    "demo-en-train-0287",
+]  # the shortest English reports
 VAL_IDS = ["demo-en-val-0024"]
 
 
@@ -61,24 +65,38 @@ def workspace(tmp_path_factory) -> Path:
     for split, ids in (("train", TRAIN_IDS), ("val", VAL_IDS)):
         out = d / "data" / "en" / f"{split}.jsonl"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
-                               for r in _demo_records(split, ids)), encoding="utf-8")
+        out.write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _demo_records(split, ids)),
+            encoding="utf-8",
+        )
     return d
 
 
 def ft_args(ws: Path, name: str, *extra: str) -> list[str]:
     """--set arguments for a tiny, fast fine-tuning run writing under the workspace."""
     sets = [
-        f"task={ws / 'task.yaml'}", f"data.dir={ws / 'data'}", "data.langs=[en]",
-        f"model.name_or_path={TEST_MODEL}", f"model.models_dir={ws / 'models'}",
-        f"finetune.name={name}", f"finetune.data_dir={ws / 'chat'}",
-        "finetune.train_limit=null", "finetune.val_limit=null",
-        "finetune.max_length=448", "finetune.overlong=truncate",
-        "finetune.lora.r=8", "finetune.lora.alpha=16", "finetune.lora.top_layers=6",
-        "finetune.sft.learning_rate=3.0e-3", "finetune.sft.lr_scheduler_type=constant",
-        "finetune.sft.warmup_steps=0", "finetune.sft.per_device_train_batch_size=2",
-        "finetune.sft.save_steps=4", "finetune.sft.logging_steps=1",
-        "finetune.merge_check_records=1", *extra,
+        f"task={ws / 'task.yaml'}",
+        f"data.dir={ws / 'data'}",
+        "data.langs=[en]",
+        f"model.name_or_path={TEST_MODEL}",
+        f"model.models_dir={ws / 'models'}",
+        f"finetune.name={name}",
+        f"finetune.data_dir={ws / 'chat'}",
+        "finetune.train_limit=null",
+        "finetune.val_limit=null",
+        "finetune.max_length=448",
+        "finetune.overlong=truncate",
+        "finetune.lora.r=8",
+        "finetune.lora.alpha=16",
+        "finetune.lora.top_layers=6",
+        "finetune.sft.learning_rate=3.0e-3",
+        "finetune.sft.lr_scheduler_type=constant",
+        "finetune.sft.warmup_steps=0",
+        "finetune.sft.per_device_train_batch_size=2",
+        "finetune.sft.save_steps=4",
+        "finetune.sft.logging_steps=1",
+        "finetune.merge_check_records=1",
+        *extra,
     ]
     return [a for s in sets for a in ("--set", s)]
 
@@ -96,8 +114,13 @@ def trained(workspace, test_model_dir) -> dict:
     first = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=4"))
     refused = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), check=False)
     resumed = run_script("finetune.py", *ft_args(ws, "t", "finetune.sft.max_steps=8"), "--resume")
-    return {"ws": ws, "out": ws / "models" / "t-lora", "first": first, "refused": refused,
-            "resumed": resumed}
+    return {
+        "ws": ws,
+        "out": ws / "models" / "t-lora",
+        "first": first,
+        "refused": refused,
+        "resumed": resumed,
+    }
 
 
 # --------------------------------------------------------------------------- chat data
@@ -115,11 +138,23 @@ def test_chat_example_is_what_the_naive_stage_sends(task):
 
 
 def test_prepare_drops_or_truncates_overlong_records(tmp_path, test_model_dir, task):
-    base = ["--set", f"model.name_or_path={TEST_MODEL}", "--set", "finetune.name=p",
-            "--set", f"finetune.data_dir={tmp_path}", "--set", "finetune.train_limit=4",
-            "--set", "finetune.val_limit=1", "--set", "finetune.max_length=1000"]
-    drop = run_script("scripts/prepare_train_chat_data.py", *base,
-                      "--set", "finetune.overlong=drop")
+    base = [
+        "--set",
+        f"model.name_or_path={TEST_MODEL}",
+        "--set",
+        "finetune.name=p",
+        "--set",
+        f"finetune.data_dir={tmp_path}",
+        "--set",
+        "finetune.train_limit=4",
+        "--set",
+        "finetune.val_limit=1",
+        "--set",
+        "finetune.max_length=1000",
+    ]
+    drop = run_script(
+        "scripts/prepare_train_chat_data.py", *base, "--set", "finetune.overlong=drop"
+    )
     stats = json.loads((tmp_path / "p" / "stats.json").read_text())["splits"]["train"]
     assert stats["records"] == 8 and 0 < stats["dropped"] < 8  # real demo lengths: 760-1700
     rows = [r for _, r in read_jsonl(tmp_path / "p" / "train.jsonl")]
@@ -144,8 +179,9 @@ def test_val_held_out_of_train_when_there_is_no_val_split(task):
     from elmtex.config import load_config
     from elmtex.finetune import train_val_records
 
-    cfg = load_config(overrides=["finetune.val_split=null", "finetune.val_limit=2",
-                                 "finetune.train_limit=3"])
+    cfg = load_config(
+        overrides=["finetune.val_split=null", "finetune.val_limit=2", "finetune.train_limit=3"]
+    )
     train, val = train_val_records(cfg, task)
     assert len(train) == 6 and len(val) == 4
     assert {r["id"].split("-")[2] for r in train + val} == {"train"}  # all from the train split
@@ -173,10 +209,17 @@ def _trl_prepared(tok, rows: list[dict], out: Path):
     from trl import SFTConfig, SFTTrainer
 
     model = AutoModelForCausalLM.from_pretrained(tok.name_or_path)
-    args = SFTConfig(output_dir=str(out), completion_only_loss=True, max_length=None,
-                     padding_free=True, report_to=[], use_cpu=True)
-    return SFTTrainer(model=model, args=args, train_dataset=to_dataset(rows),
-                      processing_class=tok).train_dataset
+    args = SFTConfig(
+        output_dir=str(out),
+        completion_only_loss=True,
+        max_length=None,
+        padding_free=True,
+        report_to=[],
+        use_cpu=True,
+    )
+    return SFTTrainer(
+        model=model, args=args, train_dataset=to_dataset(rows), processing_class=tok
+    ).train_dataset
 
 
 def test_labels_come_from_trls_completion_mask(test_model_dir, task, tmp_path):
@@ -200,12 +243,17 @@ def test_labels_come_from_trls_completion_mask(test_model_dir, task, tmp_path):
     cut = cut_and_check(prepared, examples, None, "train")
     assert cut["labels"] == prepared["labels"]
     short, _ = apply_length_policy(examples, examples[0].n_prompt + 5, "truncate")
-    cut = cut_and_check(prepared.select(range(len(short))), short, examples[0].n_prompt + 5,
-                        "train")
+    cut = cut_and_check(
+        prepared.select(range(len(short))), short, examples[0].n_prompt + 5, "train"
+    )
     assert sum(t != IGNORE for t in cut[0]["labels"]) == 5
     with pytest.raises(LabelMaskError, match="differ from the pre-flight"):  # checked, not trusted
-        cut_and_check(prepared, [Example(e.id, e.input_ids, e.n_prompt - 1, e.n_total)
-                                 for e in examples], None, "train")
+        cut_and_check(
+            prepared,
+            [Example(e.id, e.input_ids, e.n_prompt - 1, e.n_total) for e in examples],
+            None,
+            "train",
+        )
 
 
 def test_preflight_fails_on_a_mismatching_chat_template(test_model_dir, task):
@@ -214,18 +262,23 @@ def test_preflight_fails_on_a_mismatching_chat_template(test_model_dir, task):
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(test_model_dir)
-    row = chat_example(task, PromptTemplate(task.prompt_path("naive")),
-                       _demo_records("train", TRAIN_IDS[:1])[0])
+    row = chat_example(
+        task, PromptTemplate(task.prompt_path("naive")), _demo_records("train", TRAIN_IDS[:1])[0]
+    )
     record_tokens(tok, row)  # the model's own template passes
     # A template whose generation prompt is not how it renders the assistant's turn.
-    tok.chat_template = ("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
-                         "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}"
-                         "<|im_start|>assistant:\n{% endif %}")
+    tok.chat_template = (
+        "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+        "<|im_end|>\n{% endfor %}{% if add_generation_prompt %}"
+        "<|im_start|>assistant:\n{% endif %}"
+    )
     with pytest.raises(LabelMaskError, match=f"record {row['id']}: .*chat template mismatch"):
         record_tokens(tok, row)
     # A template that drops the assistant's turn: the prefix holds, the completion mask is empty.
-    tok.chat_template = ("{% for m in messages %}{% if m.role != 'assistant' %}<|im_start|>"
-                         "{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endif %}{% endfor %}")
+    tok.chat_template = (
+        "{% for m in messages %}{% if m.role != 'assistant' %}<|im_start|>"
+        "{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endif %}{% endfor %}"
+    )
     with pytest.raises(LabelMaskError, match=f"record {row['id']}: the completion mask is empty"):
         record_tokens(tok, row)
 
@@ -240,15 +293,20 @@ def test_trainer_refuses_an_all_masked_batch(test_model_dir, tmp_path):
     from elmtex.config import load_config
     from elmtex.finetune import lora_config, make_trainer_class, sft_config
 
-    ft = load_config(overrides=["finetune.sft.max_steps=1", "finetune.lora.top_layers=1",
-                                "finetune.bf16=false"])["finetune"]
+    ft = load_config(
+        overrides=["finetune.sft.max_steps=1", "finetune.lora.top_layers=1", "finetune.bf16=false"]
+    )["finetune"]
     tok = AutoTokenizer.from_pretrained(test_model_dir)
     model = AutoModelForCausalLM.from_pretrained(test_model_dir)
     model = get_peft_model(model, lora_config(ft, model))
     ids = tok("just a prompt, nothing to learn")["input_ids"]
     data = Dataset.from_dict({"input_ids": [ids], "labels": [[IGNORE] * len(ids)]})
-    trainer = make_trainer_class()(model=model, args=sft_config(ft, tmp_path, False, False, False),
-                                   train_dataset=data, processing_class=tok)
+    trainer = make_trainer_class()(
+        model=model,
+        args=sft_config(ft, tmp_path, False, False, False),
+        train_dataset=data,
+        processing_class=tok,
+    )
     with pytest.raises(LabelMaskError, match="every label masked"):
         trainer.train()
 
@@ -266,8 +324,9 @@ def test_padding_free_attention_equals_padded_batches(test_model_dir):
     from elmtex.finetune import register_varlen_attention
 
     g = torch.Generator().manual_seed(0)
-    rows = [{"input_ids": torch.randint(100, 5000, (n,), generator=g).tolist()}
-            for n in (17, 40, 29)]
+    rows = [
+        {"input_ids": torch.randint(100, 5000, (n,), generator=g).tolist()} for n in (17, 40, 29)
+    ]
     for r in rows:
         r["labels"] = list(r["input_ids"])
     padded = DataCollatorForLanguageModeling(pad_token_id=0)(rows)
@@ -275,8 +334,9 @@ def test_padding_free_attention_equals_padded_batches(test_model_dir):
     assert flat["input_ids"].shape == (1, 86) and "attention_mask" not in flat
 
     def logits(attn, batch):
-        model = AutoModelForCausalLM.from_pretrained(test_model_dir, dtype=torch.float32,
-                                                     attn_implementation=attn).eval()
+        model = AutoModelForCausalLM.from_pretrained(
+            test_model_dir, dtype=torch.float32, attn_implementation=attn
+        ).eval()
         inputs = {k: v for k, v in batch.items() if k != "labels"}
         with torch.no_grad():
             return model(**inputs).logits
@@ -286,7 +346,7 @@ def test_padding_free_attention_equals_padded_batches(test_model_dir):
     start = 0
     for i, r in enumerate(rows):
         n = len(r["input_ids"])
-        assert (got[start:start + n] - ref[i, :n]).abs().max() < 1e-3
+        assert (got[start : start + n] - ref[i, :n]).abs().max() < 1e-3
         start += n
 
 
@@ -328,16 +388,22 @@ def test_finished_run_has_nothing_to_do(trained):
     """A rerun of a finished run (as `make demo` does, always with --resume) changes nothing."""
     out = trained["out"]
     before = (out / "train_summary.json").read_text()
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=8"),
-                      "--resume")
+    proc = run_script(
+        "finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=8"), "--resume"
+    )
     assert "trained to the end" in proc.stdout and "nothing to do" in proc.stdout
     assert (out / "train_summary.json").read_text() == before
 
 
 def test_resume_with_other_settings_is_refused(trained):
-    proc = run_script("finetune.py", *ft_args(trained["ws"], "t", "finetune.sft.max_steps=9",
-                                              "finetune.sft.learning_rate=1.0e-3"), "--resume",
-                      check=False)
+    proc = run_script(
+        "finetune.py",
+        *ft_args(
+            trained["ws"], "t", "finetune.sft.max_steps=9", "finetune.sft.learning_rate=1.0e-3"
+        ),
+        "--resume",
+        check=False,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "finetune.sft.learning_rate" in proc.stderr
 
@@ -348,13 +414,20 @@ def test_sft_block_goes_to_sftconfig_and_unknown_keys_are_named(tmp_path):
     from elmtex.config import load_config
     from elmtex.finetune import sft_config
 
-    ft = load_config(overrides=["finetune.sft.optim=adafactor",
-                                "finetune.sft.per_device_train_batch_size=3"])["finetune"]
+    ft = load_config(
+        overrides=["finetune.sft.optim=adafactor", "finetune.sft.per_device_train_batch_size=3"]
+    )["finetune"]
     args = sft_config(ft, tmp_path, False, False, True)
     assert args.optim == "adafactor" and args.per_device_train_batch_size == 3
     assert args.completion_only_loss is True and args.max_length is None  # the project's own
-    proc = run_script("finetune.py", "--set", f"model.name_or_path={TEST_MODEL}",
-                      "--set", "finetune.sft.learning_rte=1.0e-4", check=False)
+    proc = run_script(
+        "finetune.py",
+        "--set",
+        f"model.name_or_path={TEST_MODEL}",
+        "--set",
+        "finetune.sft.learning_rte=1.0e-4",
+        check=False,
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "finetune.sft.learning_rte is not a field of trl.SFTConfig" in proc.stderr
     assert "Did you mean 'learning_rate'?" in proc.stderr
@@ -385,8 +458,9 @@ def test_merge_equals_base_plus_adapter(trained, test_model_dir):
     # Independently: a new input through the saved folder and through base + adapter.
     tok = AutoTokenizer.from_pretrained(merged_dir)
     assert tok.chat_template == AutoTokenizer.from_pretrained(test_model_dir).chat_template
-    ids = tok("Patient: 71-year-old woman with atrial fibrillation on apixaban.",
-              return_tensors="pt")["input_ids"]
+    ids = tok(
+        "Patient: 71-year-old woman with atrial fibrillation on apixaban.", return_tensors="pt"
+    )["input_ids"]
     merged = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=torch.float32).eval()
     base = AutoModelForCausalLM.from_pretrained(test_model_dir, dtype=torch.float32).eval()
     with torch.no_grad():
@@ -404,10 +478,22 @@ def test_merged_model_runs_in_the_naive_stage(trained, tmp_path):
         run_script("scripts/merge_model_lora.py", *ft_args(ws, "t"))
 
     def naive_stage(limit: int):
-        return run_script("cache_results_naive.py", "--set", f"model.name_or_path={merged_dir}",
-                          "--set", "data.langs=[en]", "--set", f"data.limit={limit}",
-                          "--set", "generation.max_new_tokens=8", "--set", "backend.batch_size=1",
-                          "--set", f"run.cache_dir={tmp_path}", check=False)
+        return run_script(
+            "cache_results_naive.py",
+            "--set",
+            f"model.name_or_path={merged_dir}",
+            "--set",
+            "data.langs=[en]",
+            "--set",
+            f"data.limit={limit}",
+            "--set",
+            "generation.max_new_tokens=8",
+            "--set",
+            "backend.batch_size=1",
+            "--set",
+            f"run.cache_dir={tmp_path}",
+            check=False,
+        )
 
     proc = naive_stage(1)
     assert proc.returncode == 0, proc.stderr

@@ -16,12 +16,29 @@ pytestmark = pytest.mark.slow
 
 def accelerate_launch(*args: str) -> subprocess.CompletedProcess:
     accelerate = ROOT / ".venv" / "bin" / "accelerate"
-    cmd = [str(accelerate) if accelerate.exists() else "accelerate", "launch",
-           "--config_file", str(ROOT / "configs/accelerate/ddp.yaml"), "--num_processes", "2",
-           str(ROOT / "finetune.py"), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1",
-                               "TOKENIZERS_PARALLELISM": "false"})
+    cmd = [
+        str(accelerate) if accelerate.exists() else "accelerate",
+        "launch",
+        "--config_file",
+        str(ROOT / "configs/accelerate/ddp.yaml"),
+        "--num_processes",
+        "2",
+        str(ROOT / "finetune.py"),
+        *args,
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "OMP_NUM_THREADS": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+        },
+    )
 
 
 def test_ddp_two_processes_train_one_adapter(workspace, test_model_dir):  # noqa: F811
@@ -30,8 +47,9 @@ def test_ddp_two_processes_train_one_adapter(workspace, test_model_dir):  # noqa
     link = ws / "models" / TEST_MODEL
     if not link.exists():
         link.symlink_to(test_model_dir, target_is_directory=True)
-    args = ft_args(ws, "ddp", "finetune.sft.max_steps=2",
-                   "finetune.sft.per_device_train_batch_size=1")
+    args = ft_args(
+        ws, "ddp", "finetune.sft.max_steps=2", "finetune.sft.per_device_train_batch_size=1"
+    )
     run_script("scripts/prepare_train_chat_data.py", *args)
     for extra in ((), ("--overwrite",)):  # the second run clears the first: rank 0 only
         proc = accelerate_launch(*args, *extra)

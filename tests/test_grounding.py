@@ -28,12 +28,14 @@ from elmtex.io import load_split
 from elmtex.scoring import Policies, score_records
 from elmtex.summaries import summarize
 
-REPORT = ("A 54-year-old man presented with chest pain and  Shortness of\nbreath. Troponin "
-          "was elevated; aspirin 100mg daily was started. He had painful swelling.")
+REPORT = (
+    "A 54-year-old man presented with chest pain and  Shortness of\nbreath. Troponin "
+    "was elevated; aspirin 100mg daily was started. He had painful swelling."
+)
 
 
 def _span(report, g):
-    return report[g.start:g.end]
+    return report[g.start : g.end]
 
 
 def test_exact_match_with_offsets():
@@ -62,8 +64,10 @@ def test_case_and_whitespace_insensitive_match_maps_to_the_original_text():
 
 
 def test_german_offsets_are_code_point_offsets():
-    report = ("Die 67-jährige Patientin klagte über Übelkeit, Schwäche und Müdigkeit; "
-              "Größe 1,62 m. Diagnose: akute Pankreatitis.")
+    report = (
+        "Die 67-jährige Patientin klagte über Übelkeit, Schwäche und Müdigkeit; "
+        "Größe 1,62 m. Diagnose: akute Pankreatitis."
+    )
     for item in ("Übelkeit", "Schwäche", "Müdigkeit", "akute Pankreatitis", "Größe"):
         g = ground_item(report, item)
         assert g.status == EXACT and _span(report, g) == item
@@ -142,14 +146,21 @@ def test_unsupported_items():
 
 def test_ground_fields_skips_na_and_splits_like_the_entity_metric(task):
     pred = {f: "N/A" for f in task.field_names}
-    pred.update(signs_symptoms="chest pain; dyspnoea; N/A", diagnosis="",
-                pharmacological_therapy=["Aspirin 100mg daily", "heparin"], age=54,
-                not_a_field="chest pain")
+    pred.update(
+        signs_symptoms="chest pain; dyspnoea; N/A",
+        diagnosis="",
+        pharmacological_therapy=["Aspirin 100mg daily", "heparin"],
+        age=54,
+        not_a_field="chest pain",
+    )
     del pred["gender"]
     out = ground_fields(task, REPORT, pred)
     assert list(out) == ["signs_symptoms", "pharmacological_therapy", "age"]
-    assert [g.item for g in out["signs_symptoms"]] == \
-        ItemsBackend(task).entities(pred["signs_symptoms"]) == ["chest pain", "dyspnoea"]
+    assert (
+        [g.item for g in out["signs_symptoms"]]
+        == ItemsBackend(task).entities(pred["signs_symptoms"])
+        == ["chest pain", "dyspnoea"]
+    )
     assert [g.status for g in out["signs_symptoms"]] == [EXACT, NONE]
     assert [g.status for g in out["pharmacological_therapy"]] == [NORMALIZED, NONE]
     assert out["age"][0].item == "54" and out["age"][0].status == EXACT
@@ -176,19 +187,26 @@ def test_icl_copy_flag_on_a_cached_row(task):
     examples = _demo(task, "train", 3)
     copied = _copied_item(task, test_rec, examples[1])
     # the first retrieved example whose report has the item is named
-    source = next(e["id"] for e in examples
-                  if ground_item(e["report"], copied).status in (EXACT, NORMALIZED))
+    source = next(
+        e["id"] for e in examples if ground_item(e["report"], copied).status in (EXACT, NORMALIZED)
+    )
     pred = {f: "N/A" for f in task.field_names}
     own = next(x for v in test_rec["summary"].values() for x in ItemsBackend(task).entities(v))
     pred["diagnosis"] = f"{own}; {copied}; Zebra-Syndrom Typ IX"
-    row = {"id": test_rec["id"], "finish_reason": "stop", "parsed": pred,
-           "icl_example_ids": [e["id"] for e in examples]}
-    reports = load_example_texts(ROOT / "data/demo", ["en", "de"], "train", task,
-                                   row["icl_example_ids"] + ["no-such-id"])
+    row = {
+        "id": test_rec["id"],
+        "finish_reason": "stop",
+        "parsed": pred,
+        "icl_example_ids": [e["id"] for e in examples],
+    }
+    reports = load_example_texts(
+        ROOT / "data/demo", ["en", "de"], "train", task, row["icl_example_ids"] + ["no-such-id"]
+    )
     assert set(reports) == set(row["icl_example_ids"])
 
-    gs = Grounder(task, example_texts=reports).ground(test_rec["report"], pred,
-                                                        row["icl_example_ids"])["diagnosis"]
+    gs = Grounder(task, example_texts=reports).ground(
+        test_rec["report"], pred, row["icl_example_ids"]
+    )["diagnosis"]
     assert [g.status for g in gs] == [EXACT, NONE, NONE]
     assert [g.example_id for g in gs] == [None, source, None]
     # mark_icl_copies directly: a grounded item is never flagged
@@ -197,8 +215,14 @@ def test_icl_copy_flag_on_a_cached_row(task):
 
     gold = {test_rec["id"]: test_rec}
     seen = []
-    scores = score_records(task, gold, [row], Policies(), on_example=seen.append,
-                           grounder=Grounder(task, example_texts=reports))
+    scores = score_records(
+        task,
+        gold,
+        [row],
+        Policies(),
+        on_example=seen.append,
+        grounder=Grounder(task, example_texts=reports),
+    )
     fields = seen[0]["fields"]
     assert [g["example_id"] for g in fields["diagnosis"]["grounding"]] == [None, source, None]
     assert fields["signs_symptoms"]["grounding"] == []  # N/A
@@ -210,8 +234,11 @@ def test_icl_copy_flag_on_a_cached_row(task):
     # without retrieved examples (a naive run) the copy share is undefined, not 0
     naive = dict(row)
     del naive["icl_example_ids"]
-    m = summarize(score_records(task, gold, [naive], Policies(), grounder=Grounder(task)),
-                  Policies(), n_boot=50)
+    m = summarize(
+        score_records(task, gold, [naive], Policies(), grounder=Grounder(task)),
+        Policies(),
+        n_boot=50,
+    )
     assert m["grounding"]["overall"]["icl_copied"] is None
     assert m["headline"]["icl_copied"]["value"] is None
     assert m["headline"]["ungrounded"]["value"] == pytest.approx(2 / 3)
@@ -232,7 +259,8 @@ def test_icl_copy_check_sees_the_examples_gold_answer_too(task):
     pred = {f: "N/A" for f in task.field_names}
     pred["diagnosis"] = f"{paraphrase}; Dermatose Zweite"  # the second spans two answer lines
     gs = Grounder(task, example_texts={example["id"]: text}).ground(
-        test_rec["report"], pred, [example["id"]])["diagnosis"]
+        test_rec["report"], pred, [example["id"]]
+    )["diagnosis"]
     assert [(g.status, g.example_id) for g in gs] == [(NONE, example["id"]), (NONE, None)]
 
 
@@ -250,29 +278,45 @@ def test_evaluate_writes_grounding_into_every_output(tmp_path, task):
         pred = dict(r["summary"])
         if i == 0:  # one item copied from an example, one made up
             pred["diagnosis"] = f"{_copied_item(task, r, train[0])}; Zebra-Syndrom Typ IX"
-        icl.append({"id": r["id"], "finish_reason": "stop", "parsed": pred, "raw": "",
-                    "icl_example_ids": [e["id"] for e in train]})
+        icl.append(
+            {
+                "id": r["id"],
+                "finish_reason": "stop",
+                "parsed": pred,
+                "raw": "",
+                "icl_example_ids": [e["id"] for e in train],
+            }
+        )
     cache = tmp_path / "cache"
     _write_cache(cache / "ref.jsonl", ref)
     _write_cache(cache / "icl.jsonl", icl)
-    proc = run_script("evaluate.py", "--runs", "ref", "icl", "--set", "data.limit=3",
-                      "--set", f"run.cache_dir={cache}",
-                      "--set", f"run.results_dir={tmp_path / 'results'}",
-                      "--set", "evaluate.bootstrap.n_boot=100",
-                      "--set", "evaluate.bertscore.enabled=false")
+    proc = run_script(
+        "evaluate.py",
+        "--runs",
+        "ref",
+        "icl",
+        "--set",
+        "data.limit=3",
+        "--set",
+        f"run.cache_dir={cache}",
+        "--set",
+        f"run.results_dir={tmp_path / 'results'}",
+        "--set",
+        "evaluate.bootstrap.n_boot=100",
+        "--set",
+        "evaluate.bertscore.enabled=false",
+    )
     results = tmp_path / "results"
 
-    examples = [json.loads(x) for x in (results / "icl/per_example.jsonl").read_text()
-                .splitlines()]
+    examples = [json.loads(x) for x in (results / "icl/per_example.jsonl").read_text().splitlines()]
     first = {r["id"]: r for r in examples}[recs[0]["id"]]
     diag = first["fields"]["diagnosis"]["grounding"]
-    assert [(g["status"], g["example_id"]) for g in diag] == \
-        [(NONE, train[0]["id"]), (NONE, None)]
+    assert [(g["status"], g["example_id"]) for g in diag] == [(NONE, train[0]["id"]), (NONE, None)]
     for ex, rec in zip(examples, recs, strict=True):
         for f, fe in ex["fields"].items():
             for g in fe["grounding"]:
                 if g["status"] != NONE:  # offsets index the report (German ones included)
-                    span = rec["report"][g["start"]:g["end"]]
+                    span = rec["report"][g["start"] : g["end"]]
                     assert span.casefold() == g["item"].casefold() or g["status"] == FUZZY, f
 
     ref_m = json.loads((results / "ref/metrics.json").read_text())["grounding"]
@@ -292,9 +336,13 @@ def test_evaluate_writes_grounding_into_every_output(tmp_path, task):
     assert "| items grounded exactly | 1.000 [1.000, 1.000] |" in compare
     assert "#### items unsupported by the report per category" in compare
     # the printed comparison (the main job's last output) names the grounding rates
-    tail = proc.stdout[proc.stdout.rindex("Records:"):]
-    for label in ("items grounded exactly", "items grounded fuzzily",
-                  "items unsupported by the report", "items copied from ICL examples"):
+    tail = proc.stdout[proc.stdout.rindex("Records:") :]
+    for label in (
+        "items grounded exactly",
+        "items grounded fuzzily",
+        "items unsupported by the report",
+        "items copied from ICL examples",
+    ):
         assert f"| {label} |" in tail
     html = (results / "compare-ref-vs-icl/report.html").read_text()
     assert "items unsupported by the report" in html and "grounding rates" in html
@@ -303,13 +351,29 @@ def test_evaluate_writes_grounding_into_every_output(tmp_path, task):
 def test_grounding_can_be_switched_off(tmp_path, task):
     recs = load_split(ROOT / "data/demo", ["en"], "test", task, 2)
     cache = tmp_path / "cache"
-    _write_cache(cache / "ref.jsonl", [{"id": r["id"], "finish_reason": "stop",
-                                        "parsed": r["summary"]} for r in recs])
-    run_script("evaluate.py", "--runs", "ref", "--set", "data.limit=2", "--set",
-               "data.langs=[en]", "--set", f"run.cache_dir={cache}",
-               "--set", f"run.results_dir={tmp_path / 'results'}",
-               "--set", "evaluate.bootstrap.n_boot=50", "--set", "evaluate.bertscore.enabled=false",
-               "--set", "evaluate.grounding.enabled=false")
+    _write_cache(
+        cache / "ref.jsonl",
+        [{"id": r["id"], "finish_reason": "stop", "parsed": r["summary"]} for r in recs],
+    )
+    run_script(
+        "evaluate.py",
+        "--runs",
+        "ref",
+        "--set",
+        "data.limit=2",
+        "--set",
+        "data.langs=[en]",
+        "--set",
+        f"run.cache_dir={cache}",
+        "--set",
+        f"run.results_dir={tmp_path / 'results'}",
+        "--set",
+        "evaluate.bootstrap.n_boot=50",
+        "--set",
+        "evaluate.bertscore.enabled=false",
+        "--set",
+        "evaluate.grounding.enabled=false",
+    )
     m = json.loads((tmp_path / "results/ref/metrics.json").read_text())
     assert m["grounding"] is None and "ungrounded" not in m["headline"]
     ex = json.loads((tmp_path / "results/ref/per_example.jsonl").read_text().splitlines()[0])
@@ -327,8 +391,11 @@ def test_grounding_counts_stream_in_chunks_and_follow_the_skip_policy(task):
     whole = score_records(task, gold, rows, Policies(), chunk_size=256, grounder=grounder)
     np.testing.assert_array_equal(small.arrays()["grounding"], whole.arrays()["grounding"])
     empty = summarize(whole, Policies(), n_boot=50)["grounding"]["overall"]
-    skip = summarize(score_records(task, gold, rows, Policies(unparseable="skip"),
-                                   grounder=grounder), Policies(unparseable="skip"), n_boot=50)
+    skip = summarize(
+        score_records(task, gold, rows, Policies(unparseable="skip"), grounder=grounder),
+        Policies(unparseable="skip"),
+        n_boot=50,
+    )
     # an unparseable answer has no items either way; skipped, it is not a resampled record
     assert skip["grounding"]["overall"]["items"] == empty["items"]
     assert empty["none"] == 1 and empty["ci"]["ungrounded"]["n"] == 6

@@ -55,8 +55,13 @@ class CountingProxy:
         def forward(path):
             if path == "retrieve":
                 self.retrieve_bodies.append(request.get_json())
-            r = requests.request(request.method, f"{target}/{path}", data=request.get_data(),
-                                 headers={"Content-Type": "application/json"}, timeout=60)
+            r = requests.request(
+                request.method,
+                f"{target}/{path}",
+                data=request.get_data(),
+                headers={"Content-Type": "application/json"},
+                timeout=60,
+            )
             return Response(r.content, r.status_code, mimetype="application/json")
 
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -92,7 +97,7 @@ def test_prompt_has_definitions_rules_and_examples_in_order(task, template):
     positions = [u.index(f"### Example {i}") for i in (1, 2, 3)]
     assert positions == sorted(positions) and "### Example 4" not in u
     for i, rec in enumerate(train):
-        block = u[positions[i]:positions[i + 1] if i < 2 else u.index("### Report to")]
+        block = u[positions[i] : positions[i + 1] if i < 2 else u.index("### Report to")]
         assert rec["report"] in block
         gold_json = block.split("JSON:\n", 1)[1].strip()
         assert json.loads(gold_json) == rec["summary"]
@@ -174,8 +179,7 @@ def test_budget_from_config_or_model_context(backend, test_model_dir):
     b = icl.prompt_budget(cfg, server)
     assert b.tokens is None and "icl.max_prompt_tokens" in b.reason
     assert icl.token_counter(server, cfg, b) is None  # nothing to fit: no tokenizer loaded
-    cfg = load_config(None, [f"model.name_or_path={test_model_dir}",
-                             "icl.max_prompt_tokens=2000"])
+    cfg = load_config(None, [f"model.name_or_path={test_model_dir}", "icl.max_prompt_tokens=2000"])
     b = icl.prompt_budget(cfg, server)
     count = icl.token_counter(server, cfg, b)
     conv = [{"role": "system", "content": "Sei knapp."}, {"role": "user", "content": "Übelkeit"}]
@@ -201,10 +205,14 @@ def test_client_against_the_real_service(retriever_service, task):
 
 def test_unreachable_service_names_the_start_command():
     port = free_port()
-    cmd = icl.retriever_start_command("configs/x.yaml", [
-        f"retriever.port={port}", "model.name_or_path=m", "data.langs=[en]", "data.limit=2"])
-    assert cmd == (f"python icl_retriever_app.py --config configs/x.yaml "
-                   f"--set retriever.port={port} --set 'data.langs=[en]'")
+    cmd = icl.retriever_start_command(
+        "configs/x.yaml",
+        [f"retriever.port={port}", "model.name_or_path=m", "data.langs=[en]", "data.limit=2"],
+    )
+    assert cmd == (
+        f"python icl_retriever_app.py --config configs/x.yaml "
+        f"--set retriever.port={port} --set 'data.langs=[en]'"
+    )
     client = icl.RetrieverClient(f"http://127.0.0.1:{port}", 5, cmd)
     with pytest.raises(icl.RetrieverUnavailable) as e:
         client.health()
@@ -245,8 +253,9 @@ def test_stage_end_to_end_and_resume(tmp_path, test_model_dir, task, proxy):
     # Resume with one more English record: the finished ones are neither retrieved nor
     # generated again, and stay as they were.
     proxy.retrieve_bodies.clear()
-    proc = run_script("cache_results_advanced_icl.py", *args, "--set", "data.limit=2",
-                      "--set", "data.langs=[en]")
+    proc = run_script(
+        "cache_results_advanced_icl.py", *args, "--set", "data.limit=2", "--set", "data.langs=[en]"
+    )
     assert "'skipped': 1, 'written': 1" in proc.stdout
     assert proxy.retrieved_ids() == ["demo-en-test-0002"]
     after = rows(cache)
@@ -255,17 +264,25 @@ def test_stage_end_to_end_and_resume(tmp_path, test_model_dir, task, proxy):
 
 
 @pytest.mark.slow
-def test_context_fitting_drops_least_similar_and_records_it(tmp_path, test_model_dir, task,
-                                                            template, backend, proxy):
+def test_context_fitting_drops_least_similar_and_records_it(
+    tmp_path, test_model_dir, task, template, backend, proxy
+):
     rec = demo_records(task, "en", "test")[0]
     client = icl.RetrieverClient(proxy.url)
     retrieved = client.retrieve(rec["report"], 3, "en", [rec["id"]])
     proxy.retrieve_bodies.clear()
-    two = backend.count_prompt_tokens(icl.render_prompt(template, task, rec["report"],
-                                                        retrieved[:2]))
-    args = [*small_run_args(tmp_path, "fit", limit=1, max_new_tokens=4, batch_size=1),
-            "--set", "data.langs=[en]", "--set", f"icl.url={proxy.url}",
-            "--set", f"icl.max_prompt_tokens={two - 1}"]
+    two = backend.count_prompt_tokens(
+        icl.render_prompt(template, task, rec["report"], retrieved[:2])
+    )
+    args = [
+        *small_run_args(tmp_path, "fit", limit=1, max_new_tokens=4, batch_size=1),
+        "--set",
+        "data.langs=[en]",
+        "--set",
+        f"icl.url={proxy.url}",
+        "--set",
+        f"icl.max_prompt_tokens={two - 1}",
+    ]
     proc = run_script("cache_results_advanced_icl.py", *args)
     assert f"{two - 1} prompt tokens (icl.max_prompt_tokens)" in proc.stdout
     assert "1 prompts had examples dropped" in proc.stdout

@@ -8,8 +8,10 @@ from elmtex.io import read_records
 
 
 def _raw(task, **over):
-    rec = {"report": "A 52-year-old woman with dyspnoea.",
-           "summary": {f: "N/A" for f in task.field_names}}
+    rec = {
+        "report": "A 52-year-old woman with dyspnoea.",
+        "summary": {f: "N/A" for f in task.field_names},
+    }
     rec["summary"]["age"] = 52
     rec.update(over)
     return rec

@@ -14,8 +14,12 @@ from elmtex.io import (
 
 
 def good_record(task, rid="r1", **over):
-    rec = {"id": rid, "lang": "en", "report": "A 40-year-old man with cough.",
-           "summary": {f: "N/A" for f in task.field_names}}
+    rec = {
+        "id": rid,
+        "lang": "en",
+        "report": "A 40-year-old man with cough.",
+        "summary": {f: "N/A" for f in task.field_names},
+    }
     rec.update(over)
     return rec
 
@@ -39,12 +43,15 @@ def test_non_object_line(tmp_path):
         list(read_jsonl(p))
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"report": ""}, "'report' is empty"),
-    ({"report": 5}, "'report' must be a string"),
-    ({"id": ""}, "'id' must be a non-empty string"),
-    ({"summary": "text"}, "must be an object"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"report": ""}, "'report' is empty"),
+        ({"report": 5}, "'report' must be a string"),
+        ({"id": ""}, "'id' must be a non-empty string"),
+        ({"summary": "text"}, "must be an object"),
+    ],
+)
 def test_record_problems_are_clear(tmp_path, task, change, message):
     p = tmp_path / "d.jsonl"
     write_lines(p, [json.dumps(good_record(task)), json.dumps(good_record(task, "r2", **change))])

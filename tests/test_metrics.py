@@ -5,25 +5,35 @@ from elmtex.scoring import Policies, UnicodeRougeTokenizer, make_rouge_scorer, s
 from elmtex.summaries import summarize
 
 
-def score_run(task, gold, cached, policies, entity_backend=None, bert=None, n_boot=1000,
-              seed=1234) -> dict:
+def score_run(
+    task, gold, cached, policies, entity_backend=None, bert=None, n_boot=1000, seed=1234
+) -> dict:
     """score_records then summarize, as evaluate.py chains them: one run's metrics."""
-    scores = score_records(task, gold, cached, policies, entity_backend=entity_backend,
-                           bert=bert)
-    return summarize(scores, policies, getattr(entity_backend, "name", None),
-                     bert.describe() if bert is not None else None, n_boot, seed)
+    scores = score_records(task, gold, cached, policies, entity_backend=entity_backend, bert=bert)
+    return summarize(
+        scores,
+        policies,
+        getattr(entity_backend, "name", None),
+        bert.describe() if bert is not None else None,
+        n_boot,
+        seed,
+    )
 
 
-@pytest.mark.parametrize("gold, pred", [
-    ("acute myocardial infarction; hypertension", "myocardial infarction"),
-    ("Troponin T 0.45 ng/mL; CRP 87 mg/L", "troponin 0.45 ng/ml, crp 87"),
-    ("coronary angiography", "percutaneous coronary intervention with stenting"),
-    ("a b c", "c b a"),
-])
+@pytest.mark.parametrize(
+    "gold, pred",
+    [
+        ("acute myocardial infarction; hypertension", "myocardial infarction"),
+        ("Troponin T 0.45 ng/mL; CRP 87 mg/L", "troponin 0.45 ng/ml, crp 87"),
+        ("coronary angiography", "percutaneous coronary intervention with stenting"),
+        ("a b c", "c b a"),
+    ],
+)
 def test_rouge_equals_rouge_score_on_ascii(gold, pred):
     ours = make_rouge_scorer(True).score(gold, pred)
     ref = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True).score(
-        gold, pred)
+        gold, pred
+    )
     for t in ("rouge1", "rouge2", "rougeL"):
         assert ours[t].fmeasure == pytest.approx(ref[t].fmeasure)
 
@@ -49,10 +59,16 @@ def _row(rid, parsed):
 
 
 def test_score_run_policies(task):
-    gold = dict([_gold(task, "a", diagnosis="asthma", age="40 years"),
-                 _gold(task, "b", diagnosis="pneumonia; sepsis")])
-    rows = [_row("a", {"diagnosis": "asthma", "age": "40 years", "life_style": "smoker"}),
-            _row("b", None)]
+    gold = dict(
+        [
+            _gold(task, "a", diagnosis="asthma", age="40 years"),
+            _gold(task, "b", diagnosis="pneumonia; sepsis"),
+        ]
+    )
+    rows = [
+        _row("a", {"diagnosis": "asthma", "age": "40 years", "life_style": "smoker"}),
+        _row("b", None),
+    ]
     m = score_run(task, gold, rows, Policies("empty", "exclude"))
     assert m["parse_rate"] == 0.5
     diag = m["per_category"]["diagnosis"]
@@ -72,8 +88,9 @@ def test_score_run_policies(task):
     # life_style: gold N/A, predicted "smoker" -> 0; family_history: both N/A (missing -> "")
     assert matched["per_category"]["life_style"]["rouge1"] == 0.0
     assert matched["per_category"]["family_history"]["rouge1"] == 0.0  # "" is not N/A
-    both = score_run(task, gold, [_row("a", {f: "N/A" for f in task.field_names})],
-                     Policies("empty", "match"))
+    both = score_run(
+        task, gold, [_row("a", {f: "N/A" for f in task.field_names})], Policies("empty", "match")
+    )
     assert both["per_category"]["family_history"]["rouge1"] == 1.0
 
 
@@ -93,8 +110,12 @@ def test_bad_policy_names():
 def test_entities_exact_match_and_schema_validity(task):
     from elmtex.entities import ItemsBackend
 
-    gold = dict([_gold(task, "a", diagnosis="asthma; COPD", age="40 years", gender="male"),
-                 _gold(task, "b", diagnosis="pneumonia", age="N/A", gender="female")])
+    gold = dict(
+        [
+            _gold(task, "a", diagnosis="asthma; COPD", age="40 years", gender="male"),
+            _gold(task, "b", diagnosis="pneumonia", age="N/A", gender="female"),
+        ]
+    )
     pred_a = {f: "N/A" for f in task.field_names}
     pred_a.update(diagnosis="Asthma; heart failure", age="40 Years", gender="male")
     rows = [_row("a", pred_a), _row("b", {"diagnosis": ["pneumonia"], "gender": "male"})]
@@ -111,13 +132,20 @@ def test_bertscore_in_score_run_equals_the_scorer_on_the_same_pairs(task):
     from elmtex.bertscore import FieldBertScorer
 
     bert = FieldBertScorer("all-minilm-l6-v2")
-    gold = dict([_gold(task, "a", diagnosis="acute appendicitis", signs_symptoms="fever"),
-                 _gold(task, "b", lang="de", diagnosis="akute Appendizitis")])
-    rows = [_row("a", {"diagnosis": "appendicitis", "signs_symptoms": "N/A"}),
-            _row("b", {"diagnosis": "Blinddarmentzündung"})]
+    gold = dict(
+        [
+            _gold(task, "a", diagnosis="acute appendicitis", signs_symptoms="fever"),
+            _gold(task, "b", lang="de", diagnosis="akute Appendizitis"),
+        ]
+    )
+    rows = [
+        _row("a", {"diagnosis": "appendicitis", "signs_symptoms": "N/A"}),
+        _row("b", {"diagnosis": "Blinddarmentzündung"}),
+    ]
     m = score_run(task, gold, rows, Policies(), bert=bert)
-    direct = bert.score_pairs(["appendicitis", "Blinddarmentzündung"],
-                              ["acute appendicitis", "akute Appendizitis"])
+    direct = bert.score_pairs(
+        ["appendicitis", "Blinddarmentzündung"], ["acute appendicitis", "akute Appendizitis"]
+    )
     assert m["per_category"]["diagnosis"]["bertscore_f1"] == pytest.approx(sum(direct) / 2)
     assert m["per_category"]["signs_symptoms"]["bertscore_f1"] == 0.0  # predicted N/A
     assert m["bertscore"]["hash"] == bert.hash and not m["bertscore"]["rescaled"]

@@ -24,8 +24,10 @@ def server(test_model_dir):
 def test_generate_and_retry_after_503(server):
     client = OpenAIBackend(server.url, "smollm2", concurrency=2, max_retries=3, backoff_s=0.01)
     server.fail_next = 2
-    convs = [[{"role": "user", "content": "Say hello."}],
-             [{"role": "user", "content": "Name a colour."}]]
+    convs = [
+        [{"role": "user", "content": "Say hello."}],
+        [{"role": "user", "content": "Name a colour."}],
+    ]
     out = client.generate(convs, GenerationSettings(max_new_tokens=6))
     assert [g.finish_reason in ("stop", "length") for g in out] == [True, True]
     assert all(g.text and g.completion_tokens <= 6 and g.prompt_tokens > 0 for g in out)
@@ -42,16 +44,21 @@ def test_gives_up_without_raising_after_retries(server):
 
 
 def test_unreachable_server_is_an_error_generation():
-    client = OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=1, backoff_s=0.01,
-                           timeout_s=2)
+    client = OpenAIBackend("http://127.0.0.1:9/v1", "m", max_retries=1, backoff_s=0.01, timeout_s=2)
     (g,) = client.generate([[{"role": "user", "content": "hi"}]], GenerationSettings(4))
     assert g.finish_reason == "error" and "ConnectionError" in g.error
 
 
 def test_naive_stage_through_the_server(tmp_path, server):
     args = small_run_args(tmp_path, "served", limit=1, max_new_tokens=16)
-    args += ["--set", "backend.name=openai", "--set", f"backend.openai.base_url={server.url}",
-             "--set", "backend.openai.backoff_s=0.01"]
+    args += [
+        "--set",
+        "backend.name=openai",
+        "--set",
+        f"backend.openai.base_url={server.url}",
+        "--set",
+        "backend.openai.backoff_s=0.01",
+    ]
     server.fail_next = 1
     run_script("cache_results_naive.py", *args)
     rows = [json.loads(line) for line in (tmp_path / "cache" / "served.jsonl").open()]
@@ -60,8 +67,14 @@ def test_naive_stage_through_the_server(tmp_path, server):
 
 def test_failed_requests_are_not_cached_and_exit_nonzero(tmp_path):
     args = small_run_args(tmp_path, "down", limit=1, max_new_tokens=4)
-    args += ["--set", "backend.name=openai", "--set", "backend.openai.base_url=http://127.0.0.1:9/v1",
-             "--set", "backend.openai.max_retries=0"]
+    args += [
+        "--set",
+        "backend.name=openai",
+        "--set",
+        "backend.openai.base_url=http://127.0.0.1:9/v1",
+        "--set",
+        "backend.openai.max_retries=0",
+    ]
     proc = run_script("cache_results_naive.py", *args, check=False)
     assert proc.returncode == 1 and "rerun this command" in proc.stdout
     cache = tmp_path / "cache" / "down.jsonl"

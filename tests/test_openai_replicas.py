@@ -16,8 +16,10 @@ CONVS = [[{"role": "user", "content": f"Name a colour, number {i}."}] for i in r
 
 @pytest.fixture(scope="module")
 def servers(test_model_dir):
-    pair = [ChatServer(TransformersBackend(str(test_model_dir), dtype="auto", device="cpu"))
-            for _ in range(2)]
+    pair = [
+        ChatServer(TransformersBackend(str(test_model_dir), dtype="auto", device="cpu"))
+        for _ in range(2)
+    ]
     yield pair
     for s in pair:
         s.close()
@@ -43,8 +45,9 @@ def test_requests_are_spread_round_robin(servers):
 def test_a_refused_request_is_retried_on_the_other_server(servers):
     a, b = servers
     a.fail_next = 1  # the first request a gets answers 503
-    client = OpenAIBackend([a.url, b.url], "smollm2", concurrency=2, max_retries=1,
-                           backoff_s=30.0)  # no wait: the retry goes to the other server at once
+    client = OpenAIBackend(
+        [a.url, b.url], "smollm2", concurrency=2, max_retries=1, backoff_s=30.0
+    )  # no wait: the retry goes to the other server at once
     out = client.generate(CONVS[:2], GenerationSettings(max_new_tokens=3))
     assert [g.finish_reason != "error" for g in out] == [True, True]
     assert len(a.requests) == 1 and len(b.requests) == 2
@@ -52,8 +55,9 @@ def test_a_refused_request_is_retried_on_the_other_server(servers):
 
 def test_a_dead_server_costs_a_retry_not_the_request(servers):
     _, b = servers
-    client = OpenAIBackend(["http://127.0.0.1:9/v1", b.url], "smollm2", concurrency=2,
-                           max_retries=1, timeout_s=5)
+    client = OpenAIBackend(
+        ["http://127.0.0.1:9/v1", b.url], "smollm2", concurrency=2, max_retries=1, timeout_s=5
+    )
     out = client.generate(CONVS, GenerationSettings(max_new_tokens=3))
     assert all(g.finish_reason != "error" for g in out)
     assert len(b.requests) == 4
@@ -71,8 +75,7 @@ def test_every_server_failing_is_an_error_naming_them(servers):
 def test_naive_stage_with_a_list_of_servers_in_the_config(tmp_path, servers):
     a, b = servers
     args = small_run_args(tmp_path, "replicas", limit=1, max_new_tokens=4)
-    args += ["--set", "backend.name=openai",
-             "--set", f"backend.openai.base_url=[{a.url}, {b.url}]"]
+    args += ["--set", "backend.name=openai", "--set", f"backend.openai.base_url=[{a.url}, {b.url}]"]
     run_script("cache_results_naive.py", *args)
     rows = [json.loads(line) for line in (tmp_path / "cache" / "replicas.jsonl").open()]
     assert len(rows) == 2 and len(a.requests) == 1 and len(b.requests) == 1
@@ -81,7 +84,6 @@ def test_naive_stage_with_a_list_of_servers_in_the_config(tmp_path, servers):
 
 
 def test_a_bad_list_of_servers_is_a_config_error(tmp_path):
-    proc = run_script("cache_results_naive.py", "--set", "backend.openai.base_url=[]",
-                      check=False)
+    proc = run_script("cache_results_naive.py", "--set", "backend.openai.base_url=[]", check=False)
     assert proc.returncode == 1 and "non-empty list of strings" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -37,8 +37,12 @@ def test_naive_then_evaluate(tmp_path, test_model_dir, task):
     assert manifest["packages"]["transformers"] and manifest["packages"]["torch"]
     assert "commit" in manifest["code"]
     # Unconstrained runs keep the fingerprint they had before constrained decoding existed.
-    assert set(manifest["decisive"]["generation"]) == {"max_new_tokens", "temperature", "top_p",
-                                                       "seed"}
+    assert set(manifest["decisive"]["generation"]) == {
+        "max_new_tokens",
+        "temperature",
+        "top_p",
+        "seed",
+    }
 
     # A rerun finds everything done and generates nothing.
     again = run_script("cache_results_naive.py", *args)
@@ -53,8 +57,13 @@ def test_naive_then_evaluate(tmp_path, test_model_dir, task):
     assert metrics["parse_rate"] == sum(r["parsed"] is not None for r in rows) / 4
     assert set(metrics["per_category"]) == set(task.field_names)
     assert (out / "per_category.csv").read_text().startswith("category,rouge1,rouge2,rougeL")
-    for name in ("report.md", "config.yaml", "report.html", "per_category_entity_f1.png",
-                 "parse_rates.png"):
+    for name in (
+        "report.md",
+        "config.yaml",
+        "report.html",
+        "per_category_entity_f1.png",
+        "parse_rates.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     examples = [json.loads(line) for line in (out / "per_example.jsonl").read_text().splitlines()]
     assert sorted(e["id"] for e in examples) == sorted(r["id"] for r in rows)
@@ -64,12 +73,17 @@ def test_naive_then_evaluate(tmp_path, test_model_dir, task):
 def test_changed_settings_refuse_to_mix(tmp_path, test_model_dir):
     args = small_run_args(tmp_path, "mix", limit=1, max_new_tokens=8)
     run_script("cache_results_naive.py", *args)
-    proc = run_script("cache_results_naive.py", *args, "--set", "generation.max_new_tokens=9",
-                      check=False)
+    proc = run_script(
+        "cache_results_naive.py", *args, "--set", "generation.max_new_tokens=9", check=False
+    )
     assert proc.returncode == 1
     assert "run.name" in proc.stderr and "Traceback" not in proc.stderr
-    assert run_script("cache_results_naive.py", *args, "--set", "generation.max_new_tokens=9",
-                      "--overwrite").returncode == 0
+    assert (
+        run_script(
+            "cache_results_naive.py", *args, "--set", "generation.max_new_tokens=9", "--overwrite"
+        ).returncode
+        == 0
+    )
 
 
 def test_unknown_key_on_the_command_line_is_one_clear_line(tmp_path):
@@ -82,9 +96,13 @@ def test_kill_and_resume_loses_nothing(tmp_path, test_model_dir):
     """kill -9 mid-run, then rerun: whole lines only, finished records kept, none twice."""
     args = small_run_args(tmp_path, "killed", limit=3, max_new_tokens=24, batch_size=1)
     cache = tmp_path / "cache" / "killed.jsonl"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "cache_results_naive.py"), *args],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "cache_results_naive.py"), *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     deadline = time.time() + 300
     while time.time() < deadline and proc.poll() is None:
         if cache.exists() and cache.read_bytes().count(b"\n") >= 2:

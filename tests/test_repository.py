@@ -57,8 +57,11 @@ def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str
             targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
         for target in targets:
             parts = target.split(".")
-            found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1)
-                         if ".".join(parts[:i]) in modules)
+            found.update(
+                ".".join(parts[:i])
+                for i in range(1, len(parts) + 1)
+                if ".".join(parts[:i]) in modules
+            )
     found.discard(name)
     return found
 
@@ -73,7 +76,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         path.pop()
@@ -91,9 +94,13 @@ def python_files(root: Path = ROOT) -> list[Path]:
     caches) and symlinked folders (models/)."""
     out = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "venv"))
-                         and d not in ("__pycache__", "build")
-                         and not os.path.islink(os.path.join(folder, d)))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not d.startswith((".", "venv"))
+            and d not in ("__pycache__", "build")
+            and not os.path.islink(os.path.join(folder, d))
+        )
         out += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
     return out
 
@@ -102,12 +109,22 @@ def touches_sys_path(path: Path) -> list[int]:
     """Lines that use sys.path (reading or changing it), in the code or in code held in a
     string (what a test or script runs with python -c)."""
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    return [node.lineno for node in ast.walk(tree)
-            if (isinstance(node, ast.Attribute) and node.attr == "path"
-                and isinstance(node.value, ast.Name) and node.value.id == "sys")
-            or (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and re.search(r"\bsys\.path\b", node.value)
-                and path.name != "test_repository.py")]  # whose messages name it
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "path"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "sys"
+        )
+        or (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and re.search(r"\bsys\.path\b", node.value)
+            and path.name != "test_repository.py"
+        )
+    ]  # whose messages name it
 
 
 def test_the_package_has_no_import_cycle():
@@ -124,8 +141,10 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
     (pkg / "__init__.py").write_text("")
     (pkg / "a.py").write_text("from elmtex.b import f\n")
     (pkg / "b.py").write_text("def f():\n    from elmtex import a\n    return a\n")
-    (pkg / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                              "    from elmtex.d import D\nelse:\n    import elmtex.b\n")
+    (pkg / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from elmtex.d import D\nelse:\n    import elmtex.b\n"
+    )
     (pkg / "d.py").write_text("from elmtex import c\n")
     modules = package_modules(tmp_path)
     graph = {name: imported_modules(name, path, modules) for name, path in modules.items()}
@@ -137,10 +156,13 @@ def test_the_cycle_check_sees_imports_inside_functions(tmp_path):
 def test_no_file_touches_sys_path():
     files = python_files()
     assert ROOT / "tests" / "test_repository.py" in files and len(files) > 50
-    offenders = [f"{path.relative_to(ROOT)}:{line}" for path in files
-                 for line in touches_sys_path(path)]
-    assert not offenders, ("these files use sys.path; import the installed package instead "
-                           "(pip install -e .): " + ", ".join(offenders))
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}" for path in files for line in touches_sys_path(path)
+    ]
+    assert not offenders, (
+        "these files use sys.path; import the installed package instead "
+        "(pip install -e .): " + ", ".join(offenders)
+    )
 
 
 def test_the_module_map_names_every_module():

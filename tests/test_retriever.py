@@ -36,8 +36,11 @@ MAX_K = load_config()["retriever"]["max_k"]
 
 
 def retrieve(service, report, k=3, lang="en", **extra):
-    resp = requests.post(service.url + "/retrieve", timeout=30,
-                         json={"report": report, "k": k, "lang": lang, **extra})
+    resp = requests.post(
+        service.url + "/retrieve",
+        timeout=30,
+        json={"report": report, "k": k, "lang": lang, **extra},
+    )
     assert resp.status_code == 200, resp.text
     return resp.json()
 
@@ -113,12 +116,12 @@ def test_never_returns_the_query_itself(retriever_service, train):
             text = rec["report"]
             # Without exclusion the record would be its own best match (a slightly changed
             # text is not excluded and finds it first), so the checks below can fail.
-            assert ids_of(retrieve(retriever_service, text + " Ok.", k=1, lang=lang)) == \
-                [rec["id"]]
+            assert ids_of(retrieve(retriever_service, text + " Ok.", k=1, lang=lang)) == [rec["id"]]
             by_id = retrieve(retriever_service, text, k=4, lang=lang, exclude_ids=[rec["id"]])
             by_text = retrieve(retriever_service, text, k=4, lang=lang)
-            respaced = retrieve(retriever_service, "  " + " \n ".join(text.split()) + "\n",
-                                k=4, lang=lang)
+            respaced = retrieve(
+                retriever_service, "  " + " \n ".join(text.split()) + "\n", k=4, lang=lang
+            )
             for result in (by_id, by_text, respaced):
                 assert rec["id"] not in ids_of(result) and len(result["examples"]) == 4
                 assert all(ex["report"] != text for ex in result["examples"])
@@ -132,8 +135,10 @@ def test_exclude_ids_still_gives_exactly_k(retriever_service, train):
     result = retrieve(retriever_service, query, k=7, exclude_ids=top[:3] + ["no-such-id"])
     assert ids_of(result) == top[3:10]
     # Ids of the other language or unknown ids exclude nothing.
-    assert ids_of(retrieve(retriever_service, query, k=3, exclude_ids=[train["de"][0]["id"]])) \
+    assert (
+        ids_of(retrieve(retriever_service, query, k=3, exclude_ids=[train["de"][0]["id"]]))
         == top[:3]
+    )
 
 
 def test_languages_are_separate(retriever_service, train):
@@ -145,40 +150,48 @@ def test_languages_are_separate(retriever_service, train):
     got = ids_of(retrieve(retriever_service, train["en"][3]["report"], k=MAX_K, lang="de"))
     assert set(got) <= de_ids and len(got) == MAX_K
     # A German record's own text, asked for in German, is excluded; in English it never was.
-    assert train["de"][3]["id"] not in ids_of(retrieve(retriever_service, german_text, k=MAX_K,
-                                                       lang="de"))
+    assert train["de"][3]["id"] not in ids_of(
+        retrieve(retriever_service, german_text, k=MAX_K, lang="de")
+    )
 
 
 GOOD = {"report": "Fever and cough.", "k": 2, "lang": "en"}
 
 
-@pytest.mark.parametrize("body, message", [
-    (b"{not json", "not valid JSON"),
-    (b"\xff\xfe{}", "not valid JSON"),
-    (b"", "not valid JSON"),
-    (b"[1, 2]", "must be a JSON object, got array"),
-    (b'"text"', "must be a JSON object, got string"),
-    ({**GOOD, "report": 5}, "'report' must be a string, got integer"),
-    ({**GOOD, "report": "  \n"}, "'report' is empty"),
-    ({**GOOD, "k": "3"}, "'k' must be an integer, got string"),
-    ({**GOOD, "k": 2.0}, "'k' must be an integer, got number"),
-    ({**GOOD, "k": True}, "'k' must be an integer, got boolean"),
-    ({**GOOD, "lang": ["en"]}, "'lang' must be a string"),
-    ({"k": 2, "lang": "en"}, "'report' is missing"),
-    ({"report": "x", "lang": "en"}, "'k' is missing"),
-    ({"report": "x", "k": 2}, "'lang' is missing"),
-    ({**GOOD, "lang": "fr"}, "unknown language 'fr'"),
-    ({**GOOD, "k": 0}, f"'k' must be between 1 and {MAX_K}, got 0"),
-    ({**GOOD, "k": -1}, f"'k' must be between 1 and {MAX_K}, got -1"),
-    ({**GOOD, "k": MAX_K + 1}, f"'k' must be between 1 and {MAX_K}, got {MAX_K + 1}"),
-    ({**GOOD, "exclude_ids": "demo-en-train-0001"}, "'exclude_ids' must be a list of strings"),
-    ({**GOOD, "exclude_ids": [1]}, "'exclude_ids' must be a list of strings"),
-    ({**GOOD, "exclude_id": ["demo-en-train-0001"]}, "unknown key(s) ['exclude_id']"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe{}", "not valid JSON"),
+        (b"", "not valid JSON"),
+        (b"[1, 2]", "must be a JSON object, got array"),
+        (b'"text"', "must be a JSON object, got string"),
+        ({**GOOD, "report": 5}, "'report' must be a string, got integer"),
+        ({**GOOD, "report": "  \n"}, "'report' is empty"),
+        ({**GOOD, "k": "3"}, "'k' must be an integer, got string"),
+        ({**GOOD, "k": 2.0}, "'k' must be an integer, got number"),
+        ({**GOOD, "k": True}, "'k' must be an integer, got boolean"),
+        ({**GOOD, "lang": ["en"]}, "'lang' must be a string"),
+        ({"k": 2, "lang": "en"}, "'report' is missing"),
+        ({"report": "x", "lang": "en"}, "'k' is missing"),
+        ({"report": "x", "k": 2}, "'lang' is missing"),
+        ({**GOOD, "lang": "fr"}, "unknown language 'fr'"),
+        ({**GOOD, "k": 0}, f"'k' must be between 1 and {MAX_K}, got 0"),
+        ({**GOOD, "k": -1}, f"'k' must be between 1 and {MAX_K}, got -1"),
+        ({**GOOD, "k": MAX_K + 1}, f"'k' must be between 1 and {MAX_K}, got {MAX_K + 1}"),
+        ({**GOOD, "exclude_ids": "demo-en-train-0001"}, "'exclude_ids' must be a list of strings"),
+        ({**GOOD, "exclude_ids": [1]}, "'exclude_ids' must be a list of strings"),
+        ({**GOOD, "exclude_id": ["demo-en-train-0001"]}, "unknown key(s) ['exclude_id']"),
+    ],
+)
 def test_bad_requests_get_400_with_a_message(retriever_service, body, message):
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    resp = requests.post(retriever_service.url + "/retrieve", data=data, timeout=10,
-                         headers={"Content-Type": "application/json"})
+    resp = requests.post(
+        retriever_service.url + "/retrieve",
+        data=data,
+        timeout=10,
+        headers={"Content-Type": "application/json"},
+    )
     assert resp.status_code == 400
     assert resp.headers["Content-Type"] == "application/json"
     assert message in resp.json()["error"], resp.json()
@@ -191,11 +204,16 @@ def test_limits_and_routes(retriever_service):
     assert len(result["examples"]) == MAX_K
     max_body = load_config()["retriever"]["max_body_bytes"]
     big = json.dumps({**GOOD, "report": "x" * max_body})
-    resp = requests.post(url + "/retrieve", data=big, timeout=30,
-                         headers={"Content-Type": "application/json"})
+    resp = requests.post(
+        url + "/retrieve", data=big, timeout=30, headers={"Content-Type": "application/json"}
+    )
     assert resp.status_code == 413 and "413" in resp.json()["error"]
-    for method, path, status in [("get", "/retrieve", 405), ("post", "/health", 405),
-                                 ("get", "/nowhere", 404), ("post", "/", 404)]:
+    for method, path, status in [
+        ("get", "/retrieve", 405),
+        ("post", "/health", 405),
+        ("get", "/nowhere", 404),
+        ("post", "/", 404),
+    ]:
         resp = getattr(requests, method)(url + path, timeout=10)
         assert resp.status_code == status, (method, path)
         assert resp.headers["Content-Type"] == "application/json"
@@ -255,8 +273,12 @@ def embedder():
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg["torch_threads"] or threads)
     try:
-        yield Embedder(cfg["embedding_model"], cfg["device"], cfg["batch_size"],
-                       max_seq_length=cfg["max_seq_length"])
+        yield Embedder(
+            cfg["embedding_model"],
+            cfg["device"],
+            cfg["batch_size"],
+            max_seq_length=cfg["max_seq_length"],
+        )
     finally:
         torch.set_num_threads(threads)
 
@@ -265,10 +287,16 @@ def small_config(tmp_path: Path, task, n: int = 12, **retriever) -> dict:
     """A config over the first n English demo training records, copied to tmp_path."""
     data = tmp_path / "data"
     if not (data / "en" / "train.jsonl").exists():
-        write_jsonl(data / "en" / "train.jsonl", read_records(DEMO / "en" / "train.jsonl",
-                                                              task)[:n])
-    cfg = load_config(overrides=[f"data.dir={data}", "data.langs=[en]",
-                                 f"retriever.index_dir={tmp_path / 'index'}"])
+        write_jsonl(
+            data / "en" / "train.jsonl", read_records(DEMO / "en" / "train.jsonl", task)[:n]
+        )
+    cfg = load_config(
+        overrides=[
+            f"data.dir={data}",
+            "data.langs=[en]",
+            f"retriever.index_dir={tmp_path / 'index'}",
+        ]
+    )
     for key, value in retriever.items():
         node = cfg["retriever"]
         *parents, last = key.split("__")
@@ -309,8 +337,7 @@ def test_reuse_and_rebuild_decisions(tmp_path, task, embedder):
     _, log = open_retriever(cfg_ivf, task, embedder)
     assert "reusing embeddings" in log and "built ivf index" in log and "embedding 12" not in log
     ivf_files = stored(tmp_path)
-    assert [n for n in ivf_files if n.endswith(".npy")] == [n for n in first if
-                                                            n.endswith(".npy")]
+    assert [n for n in ivf_files if n.endswith(".npy")] == [n for n in first if n.endswith(".npy")]
     assert any(n.startswith("index-ivf-") for n in ivf_files)
     assert not any(n.startswith("index-flat-") for n in ivf_files)
 
@@ -342,8 +369,7 @@ def test_a_damaged_index_file_is_rebuilt(tmp_path, task, embedder):
 
 
 def test_ivf_search_and_clamping(tmp_path, task, embedder):
-    cfg = small_config(tmp_path, task, n=40, index__type="ivf", index__nlist=8,
-                       index__nprobe=1)
+    cfg = small_config(tmp_path, task, n=40, index__type="ivf", index__nlist=8, index__nprobe=1)
     ivf, _ = open_retriever(cfg, task, embedder)
     flat, log = open_retriever(small_config(tmp_path, task, n=40), task, embedder)
     assert "reusing embeddings" in log  # the same vectors, only the index differs
@@ -384,13 +410,16 @@ def test_fingerprints_change_with_what_the_vectors_depend_on(tmp_path):
     model = {"name": "m", "files": {"model.safetensors": "0" * 64}}
     fp = embedding_fingerprint(base, model, "")
     assert embedding_fingerprint(base, model, "passage: ") != fp
-    assert embedding_fingerprint(base, {**model, "files": {"model.safetensors": "1" * 64}},
-                                 "") != fp
+    assert (
+        embedding_fingerprint(base, {**model, "files": {"model.safetensors": "1" * 64}}, "") != fp
+    )
     assert embedding_fingerprint(base, {**model, "dtype": "bfloat16"}, "") != fp
-    assert index_fingerprint(fp, {"type": "flat"}) != index_fingerprint(fp, {"type": "ivf",
-                                                                             "nlist": 20})
-    assert index_fingerprint(fp, {"type": "ivf", "nlist": 20}) != \
-        index_fingerprint(fp, {"type": "ivf", "nlist": 10})
+    assert index_fingerprint(fp, {"type": "flat"}) != index_fingerprint(
+        fp, {"type": "ivf", "nlist": 20}
+    )
+    assert index_fingerprint(fp, {"type": "ivf", "nlist": 20}) != index_fingerprint(
+        fp, {"type": "ivf", "nlist": 10}
+    )
 
 
 def test_model_identity_hashes_the_files_that_matter(tmp_path):
@@ -425,7 +454,9 @@ def test_select_hits_and_normalisation():
 def test_index_settings():
     assert effective_index_settings("flat", 20, 5, 10) == ({"type": "flat"}, None)
     assert effective_index_settings("ivf", 20, 5, 60000) == (
-        {"type": "ivf", "nlist": 20, "nprobe": 5}, None)
+        {"type": "ivf", "nlist": 20, "nprobe": 5},
+        None,
+    )
     settings, note = effective_index_settings("ivf", 20, 5, 3)
     assert settings == {"type": "ivf", "nlist": 3, "nprobe": 3} and "nlist 3" in note
     with pytest.raises(ValueError, match="index.type"):

@@ -35,13 +35,21 @@ CHROMEDRIVER = os.environ.get("ELMTEX_CHROMEDRIVER", "/usr/bin/chromedriver")
 # --- Test data: real demo records, predictions made from their gold ---------------------------
 
 
-def _row(run: str, method: str, rec: dict, parsed: dict | None, raw: str | None = None,
-         **extra) -> dict:
-    return {"id": rec["id"], "lang": rec["lang"], "run": run, "method": method,
-            "model": "test-predictions", "raw": raw if raw is not None else
-            json.dumps(parsed, ensure_ascii=False), "parsed": parsed,
-            "parse_error": None if parsed is not None else "no JSON object found",
-            "finish_reason": "stop", **extra}
+def _row(
+    run: str, method: str, rec: dict, parsed: dict | None, raw: str | None = None, **extra
+) -> dict:
+    return {
+        "id": rec["id"],
+        "lang": rec["lang"],
+        "run": run,
+        "method": method,
+        "model": "test-predictions",
+        "raw": raw if raw is not None else json.dumps(parsed, ensure_ascii=False),
+        "parsed": parsed,
+        "parse_error": None if parsed is not None else "no JSON object found",
+        "finish_reason": "stop",
+        **extra,
+    }
 
 
 def _first_item(task, value: str) -> str:
@@ -69,45 +77,86 @@ def data(tmp_path_factory, task):
     a[en0["id"]]["signs_symptoms"] = sym.upper()
     del a[en0["id"]]["gender"]
     a[de1["id"]]["pharmacological_therapy"] = "Paracetamol 1 g"
-    rows_a = [_row(RUN_A, "naive", en0, a[en0["id"]]),
-              _row(RUN_A, "naive", en1, None, raw='Sure! Here is the summary: {"diagnosis": '),
-              _row(RUN_A, "naive", de0, a[de0["id"]]),
-              _row(RUN_A, "naive", de1, a[de1["id"]])]
+    rows_a = [
+        _row(RUN_A, "naive", en0, a[en0["id"]]),
+        _row(RUN_A, "naive", en1, None, raw='Sure! Here is the summary: {"diagnosis": '),
+        _row(RUN_A, "naive", de0, a[de0["id"]]),
+        _row(RUN_A, "naive", de1, a[de1["id"]]),
+    ]
 
     # Run B: en0's diagnosis is one taken from a training report (not in en0's report) that
     # the run "retrieved"; en1 the gold; de0 with a diagnosis that contains its first symptom
     # (two categories overlap in the report); no answer for de1.
     train = load_split(ROOT / "data/demo", ["en"], "train", task)
     copied, example = next(
-        (d, t) for t in train for d in task.items(t["summary"]["diagnosis"])
-        if ground_item(en0["report"], d).status == NONE)
+        (d, t)
+        for t in train
+        for d in task.items(t["summary"]["diagnosis"])
+        if ground_item(en0["report"], d).status == NONE
+    )
     b = {rid: dict(s) for rid, s in gold.items()}
     b[en0["id"]]["diagnosis"] = copied
     de_report = de0["report"]
     de_sym = _first_item(task, gold[de0["id"]]["signs_symptoms"])
     at = de_report.index(de_sym)
-    overlap = de_report[max(0, at - 12):at + len(de_sym)].strip()  # a longer span around it
+    overlap = de_report[max(0, at - 12) : at + len(de_sym)].strip()  # a longer span around it
     b[de0["id"]]["diagnosis"] = overlap
-    rows_b = [_row(RUN_B, "advanced_icl", en0, b[en0["id"]],
-                   icl_example_ids=[example["id"], train[0]["id"]]),
-              _row(RUN_B, "advanced_icl", en1, b[en1["id"]], icl_example_ids=[]),
-              _row(RUN_B, "advanced_icl", de0, b[de0["id"]], icl_example_ids=[])]
+    rows_b = [
+        _row(
+            RUN_B,
+            "advanced_icl",
+            en0,
+            b[en0["id"]],
+            icl_example_ids=[example["id"], train[0]["id"]],
+        ),
+        _row(RUN_B, "advanced_icl", en1, b[en1["id"]], icl_example_ids=[]),
+        _row(RUN_B, "advanced_icl", de0, b[de0["id"]], icl_example_ids=[]),
+    ]
 
     cache = base / "cache"
     cache.mkdir()
     for run, rows in ((RUN_A, rows_a), (RUN_B, rows_b)):
         (cache / f"{run}.jsonl").write_text(
-            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    args = ["--set", "data.limit=2", "--set", f"run.cache_dir={cache}",
-            "--set", f"run.results_dir={base / 'results'}"]
-    run_script("evaluate.py", *args, "--runs", RUN_A, "--set", "evaluate.bertscore.enabled=false",
-               "--set", "evaluate.bootstrap.n_boot=50", timeout=300)
-    per_example = {json.loads(line)["id"]: json.loads(line) for line in
-                   (base / "results" / RUN_A / "per_example.jsonl").read_text().splitlines()}
-    return {"base": base, "args": args, "records": records, "by_id": {r["id"]: r for r in records},
-            "a": a, "b": b, "per_example": per_example, "copied": copied,
-            "example_id": example["id"], "symptom_upper": sym.upper(), "de_symptom": de_sym,
-            "overlap": overlap, "raw_en1": rows_a[1]["raw"]}
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
+    args = [
+        "--set",
+        "data.limit=2",
+        "--set",
+        f"run.cache_dir={cache}",
+        "--set",
+        f"run.results_dir={base / 'results'}",
+    ]
+    run_script(
+        "evaluate.py",
+        *args,
+        "--runs",
+        RUN_A,
+        "--set",
+        "evaluate.bertscore.enabled=false",
+        "--set",
+        "evaluate.bootstrap.n_boot=50",
+        timeout=300,
+    )
+    per_example = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (base / "results" / RUN_A / "per_example.jsonl").read_text().splitlines()
+    }
+    return {
+        "base": base,
+        "args": args,
+        "records": records,
+        "by_id": {r["id"]: r for r in records},
+        "a": a,
+        "b": b,
+        "per_example": per_example,
+        "copied": copied,
+        "example_id": example["id"],
+        "symptom_upper": sym.upper(),
+        "de_symptom": de_sym,
+        "overlap": overlap,
+        "raw_en1": rows_a[1]["raw"],
+    }
 
 
 def item_keys(task, groundings: dict[str, list[dict]]) -> list[tuple[int, str, dict]]:
@@ -131,16 +180,28 @@ def server(data):
     log_path = data["base"] / f"review.{port}.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "review_app.py"), *data["args"],
-             "--set", f"review.port={port}", "--runs", RUN_A, RUN_B],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                str(ROOT / "review_app.py"),
+                *data["args"],
+                "--set",
+                f"review.port={port}",
+                "--runs",
+                RUN_A,
+                RUN_B,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"review_app.py exited with {proc.returncode}:\n"
-                                     f"{log_path.read_text()}")
+                raise AssertionError(
+                    f"review_app.py exited with {proc.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 with urllib.request.urlopen(url + "/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -171,14 +232,24 @@ def browser(tmp_path_factory):
 
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
     if missing:
-        pytest.fail(f"{', '.join(missing)} not found: the browser tests need Debian's chromium "
-                    "and chromium-driver; run `bash scripts/install_browser.sh` (make test does).")
+        pytest.fail(
+            f"{', '.join(missing)} not found: the browser tests need Debian's chromium "
+            "and chromium-driver; run `bash scripts/install_browser.sh` (make test does)."
+        )
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1400,1000", "--force-device-scale-factor=1",
-                "--hide-scrollbars", "--no-first-run", "--disable-extensions",
-                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+        "--no-first-run",
+        "--disable-extensions",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         opts.add_argument(arg)
     driver = webdriver.Chrome(options=opts, service=Service(executable_path=CHROMEDRIVER))
     driver.set_page_load_timeout(30)
@@ -218,7 +289,7 @@ def assert_highlights(driver, task, report: str, groundings: dict[str, list[dict
             assert not pieces, (f, g)
             continue
         assert pieces, (f, g)
-        assert "".join(text_of(p) for p in pieces) == report[g["start"]:g["end"]], (f, g)
+        assert "".join(text_of(p) for p in pieces) == report[g["start"] : g["end"]], (f, g)
         for p in pieces:
             assert f"cat-{f}" in p.get_attribute("class").split(), (f, g)
         n += 1
@@ -241,6 +312,7 @@ def test_index_lists_the_records_with_scores(server, browser, data):
     en1 = data["records"][1]["id"]
     cell_a = css(d, f'#records tr[data-id="{en1}"] td.cell[data-run="{RUN_A}"]')[0]
     assert "unparsed" in cell_a.text
+
     # de0 in run A is the gold itself: entity F1 1.00; de1 has no answer in run B
     def cell(rid: str, run: str) -> str:
         return css(d, f'#records tr[data-id="{rid}"] td.cell[data-run="{run}"]')[0].text
@@ -250,15 +322,20 @@ def test_index_lists_the_records_with_scores(server, browser, data):
     # en0 in run A has one invented item: counted as not in the report
     en0 = data["records"][0]["id"]
     n = sum(len(fe.get("grounding", [])) for fe in data["per_example"][en0]["fields"].values())
-    assert css(d, f'#records tr[data-id="{en0}"] td.cell[data-run="{RUN_A}"] '
-                  ".ungrounded-count")[0].text == f"1/{n} ✗"
+    assert (
+        css(d, f'#records tr[data-id="{en0}"] td.cell[data-run="{RUN_A}"] .ungrounded-count')[
+            0
+        ].text
+        == f"1/{n} ✗"
+    )
 
 
 def test_record_page_highlights_each_item_at_its_span(server, browser, data, task):
     for rec in (data["records"][0], data["records"][2]):  # English, and German with umlauts
         d = page(browser, record_url(server, rec["id"], RUN_A))
-        stored = {f: fe.get("grounding", []) for f, fe in
-                  data["per_example"][rec["id"]]["fields"].items()}
+        stored = {
+            f: fe.get("grounding", []) for f, fe in data["per_example"][rec["id"]]["fields"].items()
+        }
         assert sum(map(len, stored.values())) > 5
         n = assert_highlights(d, task, rec["report"], stored)
         assert n >= 5
@@ -267,8 +344,9 @@ def test_record_page_highlights_each_item_at_its_span(server, browser, data, tas
             assert css(d, f'#legend .legend-item[data-field="{f}"]')[0].text.endswith(")")
     # the upper-cased symptom is found up to case
     d = page(browser, record_url(server, data["records"][0]["id"], RUN_A))
-    item = [li for li in css(d, '#field-signs_symptoms li.item')
-            if data["symptom_upper"] in li.text]
+    item = [
+        li for li in css(d, "#field-signs_symptoms li.item") if data["symptom_upper"] in li.text
+    ]
     assert item and item[0].get_attribute("data-status") == "normalized"
     # the missing field is said to be missing, not N/A
     assert "missing from the answer" in css(d, "#field-gender td.pred")[0].text
@@ -281,8 +359,10 @@ def test_overlapping_items_of_two_categories(server, browser, data, task):
 
     rec = data["records"][2]
     d = page(browser, record_url(server, rec["id"], RUN_B))
-    groundings = {f: [g.to_json() for g in gs] for f, gs in
-                  ground_fields(task, rec["report"], data["b"][rec["id"]]).items()}
+    groundings = {
+        f: [g.to_json() for g in gs]
+        for f, gs in ground_fields(task, rec["report"], data["b"][rec["id"]]).items()
+    }
     assert_highlights(d, task, rec["report"], groundings)
     multi = css(d, "#report span.hl.multi")
     assert multi, "the overlap is marked"
@@ -369,13 +449,13 @@ def colour_pixels(png: bytes, colour: str, tolerance: int = 3, run: int = 8) -> 
     import numpy as np
     from PIL import Image
 
-    want = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
+    want = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.int16)
     img = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
     hit = (np.abs(img - want) <= tolerance).all(axis=-1)
     width = hit.shape[1] - run + 1
     solid = np.ones((hit.shape[0], max(width, 0)), dtype=bool)
     for k in range(run):
-        solid &= hit[:, k:k + width]
+        solid &= hit[:, k : k + width]
     return int(solid.sum())
 
 
@@ -406,8 +486,7 @@ def test_static_export_opens_without_the_server(browser, data, task, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     out = tmp_path / "export"
-    proc = run_script("review_app.py", *data["args"], "--runs", RUN_A, RUN_B, "--export",
-                      str(out))
+    proc = run_script("review_app.py", *data["args"], "--runs", RUN_A, RUN_B, "--export", str(out))
     assert "wrote 9 pages" in proc.stdout  # the index and 4 records x 2 runs
     files = [out / "index.html", *sorted((out / "records").glob("*.html"))]
     assert len(files) == 9
@@ -421,8 +500,9 @@ def test_static_export_opens_without_the_server(browser, data, task, tmp_path):
     css(d, "#records a.record-link")[0].click()
     WebDriverWait(d, 10).until(ec.url_contains("/records/"))
     rec = data["records"][0]
-    stored = {f: fe.get("grounding", []) for f, fe in
-              data["per_example"][rec["id"]]["fields"].items()}
+    stored = {
+        f: fe.get("grounding", []) for f, fe in data["per_example"][rec["id"]]["fields"].items()
+    }
     assert assert_highlights(d, task, rec["report"], stored) >= 5
     css(d, f'#run-switch a[data-run="{RUN_B}"]')[0].click()
     WebDriverWait(d, 10).until(ec.url_contains(RUN_B))
@@ -435,8 +515,9 @@ def test_static_export_opens_without_the_server(browser, data, task, tmp_path):
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("keep me")
-    proc = run_script("review_app.py", *data["args"], "--runs", RUN_A, "--export", str(other),
-                      check=False)
+    proc = run_script(
+        "review_app.py", *data["args"], "--runs", RUN_A, "--export", str(other), check=False
+    )
     assert proc.returncode != 0 and "not an earlier review export" in proc.stderr
     assert (other / "notes.txt").read_text() == "keep me"
 
@@ -467,11 +548,14 @@ def test_highlight_html_overlaps_escaping_and_code_points():
     text = 'Fieber 39 °C & <script>alert("x")</script> 😀 Übelkeit, Hämoglobin 9 g/dl.'
     i = text.index("Übelkeit")
     h = text.index("Hämoglobin 9 g/dl")
-    spans = [Span(0, 12, 1, "signs_symptoms", "a"),  # "Fieber 39 °C"
-             Span(7, 12, 2, "laboratory_values", "b"),  # nested: "39 °C"
-             Span(i, h + 10, 3, "diagnosis", 'c "quoted"'),  # crosses the next one
-             Span(h, h + len("Hämoglobin 9 g/dl"), 4, "laboratory_values", "d"),
-             Span(5, 5, 5, "x", "empty"), Span(0, 999, 6, "x", "out of range")]
+    spans = [
+        Span(0, 12, 1, "signs_symptoms", "a"),  # "Fieber 39 °C"
+        Span(7, 12, 2, "laboratory_values", "b"),  # nested: "39 °C"
+        Span(i, h + 10, 3, "diagnosis", 'c "quoted"'),  # crosses the next one
+        Span(h, h + len("Hämoglobin 9 g/dl"), 4, "laboratory_values", "d"),
+        Span(5, 5, 5, "x", "empty"),
+        Span(0, 999, 6, "x", "out of range"),
+    ]
     out = str(highlight_html(text, spans))
     checker = _Checker()
     checker.feed(out)
@@ -500,11 +584,11 @@ def test_highlight_html_overlaps_escaping_and_code_points():
     p = Pieces()
     p.feed(out)
     for s in spans[:4]:
-        assert "".join(t for t, _ in p.by_key[s.key]) == text[s.start:s.end]
+        assert "".join(t for t, _ in p.by_key[s.key]) == text[s.start : s.end]
         assert all(f"cat-{s.field}" in c for _, c in p.by_key[s.key])
     assert 5 not in p.by_key and 6 not in p.by_key
     # the nested piece takes the inner (shorter) span's colour and is marked as shared
-    (inner, classes), = p.by_key[2]
+    ((inner, classes),) = p.by_key[2]
     assert inner == "39 °C" and "bg-laboratory_values" in classes and "multi" in classes
     assert out.count('id="item-') == 4
 
@@ -536,8 +620,11 @@ def test_stored_grounding_is_used_and_rechecked(data, task):
     run_a = review.run(RUN_A)
     rec = data["records"][0]
     got = review.groundings(run_a, rec["id"])
-    stored = {f: fe["grounding"] for f, fe in data["per_example"][rec["id"]]["fields"].items()
-              if fe.get("grounding")}
+    stored = {
+        f: fe["grounding"]
+        for f, fe in data["per_example"][rec["id"]]["fields"].items()
+        if fe.get("grounding")
+    }
     assert {f: [g.to_json() for g in gs] for f, gs in got.items()} == stored
     fresh = ground_fields(task, rec["report"], data["a"][rec["id"]])
     assert {f: [g.to_json() for g in gs] for f, gs in fresh.items()} == stored
@@ -545,8 +632,7 @@ def test_stored_grounding_is_used_and_rechecked(data, task):
     changed = dict(data["a"][rec["id"]], diagnosis="another disease")
     run_a.rows[rec["id"]] = dict(run_a.rows[rec["id"]], parsed=changed)
     review._groundings.clear()
-    assert [g.item for g in review.groundings(run_a, rec["id"])["diagnosis"]] == \
-        ["another disease"]
+    assert [g.item for g in review.groundings(run_a, rec["id"])["diagnosis"]] == ["another disease"]
 
 
 def test_default_runs_and_unknown_runs(data, tmp_path):

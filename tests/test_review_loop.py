@@ -34,18 +34,31 @@ def review_app(data, reviews: Path, reviewer: str | None, port: int | None = Non
     extra = ["--reviewer", reviewer] if reviewer else []
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "review_app.py"), *data["args"],
-             "--set", f"review.port={port}", "--set", f"review.reviews_dir={reviews}",
-             "--runs", RUN_A, *extra],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                sys.executable,
+                str(ROOT / "review_app.py"),
+                *data["args"],
+                "--set",
+                f"review.port={port}",
+                "--set",
+                f"review.reviews_dir={reviews}",
+                "--runs",
+                RUN_A,
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"review_app.py exited with {proc.returncode}:\n"
-                                     f"{log_path.read_text()}")
+                raise AssertionError(
+                    f"review_app.py exited with {proc.returncode}:\n{log_path.read_text()}"
+                )
             try:
                 with urllib.request.urlopen(url + "/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -107,15 +120,22 @@ def test_reviewer_marks_items_adds_a_missed_one_and_it_persists(browser, data, r
         submit_and_wait(d, form.find_element("css selector", "button"), "missed")
         assert missed in css(d, '.missed[data-field="family_history"] .badge.missed')[0].text
         d.refresh()
-        assert [verdict_of(d, k) for k in (1, 2, 3, 4)] == \
-            ["correct", "wrong_category", "unsupported", ""]
+        assert [verdict_of(d, k) for k in (1, 2, 3, 4)] == [
+            "correct",
+            "wrong_category",
+            "unsupported",
+            "",
+        ]
     # a restart of the app keeps everything
     with review_app(data, reviews, "alice") as (url, _):
         d = page(browser, record_url(url, rec["id"], RUN_A))
-        assert [verdict_of(d, k) for k in (1, 2, 3)] == \
-            ["correct", "wrong_category", "unsupported"]
-        assert Select(css(d, 'select[name="target-2"]')[0]).first_selected_option \
-            .get_attribute("value") == "diagnosis"
+        assert [verdict_of(d, k) for k in (1, 2, 3)] == ["correct", "wrong_category", "unsupported"]
+        assert (
+            Select(css(d, 'select[name="target-2"]')[0]).first_selected_option.get_attribute(
+                "value"
+            )
+            == "diagnosis"
+        )
         assert css(d, "#note")[0].get_attribute("value") == "checked against the discharge letter"
         assert missed in css(d, '.missed[data-field="family_history"]')[0].text
         d = page(browser, url + "/")  # the index shows the reviewer's progress
@@ -125,7 +145,7 @@ def test_reviewer_marks_items_adds_a_missed_one_and_it_persists(browser, data, r
     assert {e["kind"] for e in evs} == {"item", "note", "missed"} and len(evs) == 5
     add = [e for e in evs if e["kind"] == "missed"][0]
     assert (add["field"], add["item"]) == ("family_history", missed)
-    assert report[add["start"]:add["end"]] == missed
+    assert report[add["start"] : add["end"]] == missed
     assert all(e["reviewer"] == "alice" and e["run"] == RUN_A and e["ts"] for e in evs)
 
 
@@ -144,15 +164,27 @@ def test_second_reviewer_is_separate_and_one_writer_per_reviewer(browser, data, 
         css(d, "#done")[0].click()
         submit_and_wait(d, css(d, "#save-review")[0], "review")
         # a second app for bob is refused: his file is locked
-        proc = run_script("review_app.py", *data["args"], "--set",
-                          f"review.reviews_dir={reviews}", "--set",
-                          f"review.port={free_port()}", "--runs", RUN_A, "--reviewer", "bob",
-                          check=False, timeout=120)
+        proc = run_script(
+            "review_app.py",
+            *data["args"],
+            "--set",
+            f"review.reviews_dir={reviews}",
+            "--set",
+            f"review.port={free_port()}",
+            "--runs",
+            RUN_A,
+            "--reviewer",
+            "bob",
+            check=False,
+            timeout=120,
+        )
         assert proc.returncode != 0 and "open in another review app" in proc.stderr
     assert (reviews / "alice.jsonl").read_bytes() == before
     bob = events(reviews / "bob.jsonl")
-    assert [(e["kind"], e["verdict"], e["done"]) for e in bob] == \
-        [("item", "wrong", None), ("done", None, True)]
+    assert [(e["kind"], e["verdict"], e["done"]) for e in bob] == [
+        ("item", "wrong", None),
+        ("done", None, True),
+    ]
 
 
 SELECT = """
@@ -196,8 +228,9 @@ def _session(url: str, rid: str):
 
 
 def _post(opener, url: str, fields: dict, headers: dict | None = None) -> tuple[int, str]:
-    req = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(),
-                                 method="POST", headers=headers or {})
+    req = urllib.request.Request(
+        url, data=urllib.parse.urlencode(fields).encode(), method="POST", headers=headers or {}
+    )
     try:
         with opener.open(req, timeout=10) as resp:
             return resp.status, resp.read().decode()
@@ -219,20 +252,28 @@ def test_csrf_host_size_and_validation_are_enforced(data, reviews, tmp_path):
         with pytest.raises(urllib.error.HTTPError) as e:
             opener.open(req, timeout=10)
         assert e.value.code == 403
-        assert _post(opener, action, {"verdict-1": "correct", "csrf": token},
-                     {"Host": "evil.example"})[0] == 403
+        assert (
+            _post(
+                opener, action, {"verdict-1": "correct", "csrf": token}, {"Host": "evil.example"}
+            )[0]
+            == 403
+        )
         # unknown verdict, category, record, run: 400 with a message
         code, body = _post(opener, action, {"verdict-1": "maybe", "csrf": token})
         assert code == 400 and "Unknown verdict" in body
-        code, body = _post(opener, action, {"verdict-1": "wrong_category", "target-1": "nope",
-                                            "csrf": token})
+        code, body = _post(
+            opener, action, {"verdict-1": "wrong_category", "target-1": "nope", "csrf": token}
+        )
         assert code == 400 and "Unknown category" in body
         code, body = _post(opener, f"{url}/record/nope/review?run={q}", {"csrf": token})
         assert code == 400 and "No record" in body
         code, body = _post(opener, f"{url}/record/{rid}/review?run=nope", {"csrf": token})
         assert code == 400 and "No run" in body
-        code, body = _post(opener, f"{url}/record/{rid}/missed?run={q}",
-                           {"csrf": token, "field": "diagnosis", "text": "Morbus Nonexistens"})
+        code, body = _post(
+            opener,
+            f"{url}/record/{rid}/missed?run={q}",
+            {"csrf": token, "field": "diagnosis", "text": "Morbus Nonexistens"},
+        )
         assert code == 400 and "does not stand in the report" in body
         # a body over review.max_body_kb: 413
         assert _post(opener, action, {"csrf": token, "note": "x" * 70_000})[0] == 413
@@ -245,8 +286,9 @@ def test_csrf_host_size_and_validation_are_enforced(data, reviews, tmp_path):
     with review_app(data, tmp_path / "reviews", None) as (url, _):
         with urllib.request.urlopen(record_url(url, rid, RUN_A), timeout=10) as resp:
             assert "<form" not in resp.read().decode()
-        assert _post(urllib.request.build_opener(), f"{url}/record/{rid}/review?run={q}",
-                     {})[0] == 405
+        assert (
+            _post(urllib.request.build_opener(), f"{url}/record/{rid}/review?run={q}", {})[0] == 405
+        )
 
 
 def test_torn_last_line_is_cut_on_start(data, tmp_path):
@@ -272,15 +314,13 @@ def test_store_lock_latest_wins_and_names(tmp_path):
     with ReviewStore(tmp_path, "erin") as store:
         with pytest.raises(ReviewStoreError, match="another review app"):
             ReviewStore(tmp_path, "erin")
-        a = make_event("erin", "run", "r1", "item", field="diagnosis", item="x",
-                       verdict="wrong")
+        a = make_event("erin", "run", "r1", "item", field="diagnosis", item="x", verdict="wrong")
         b = dict(a, verdict="correct", ts=a["ts"] + "1")
         store.append([a, b])
         state = store.record_state("run", "r1")
         assert state["items"][("diagnosis", "x")]["verdict"] == "correct"
     with ReviewStore(tmp_path, "erin") as again:  # the lock is released on close
-        assert again.record_state("run", "r1")["items"][("diagnosis", "x")]["verdict"] == \
-            "correct"
+        assert again.record_state("run", "r1")["items"][("diagnosis", "x")]["verdict"] == "correct"
     assert len(read_all_events(tmp_path)) == 2  # nothing rewritten
     for bad in ("../x", "", "a b", ".hidden"):
         with pytest.raises(ReviewStoreError):
@@ -309,11 +349,23 @@ def loop(tmp_path_factory, task):
     s1 = task.items(r1["summary"]["signs_symptoms"])[0]
     pred[r0["id"]]["diagnosis"] = r0["summary"]["diagnosis"] + "; " + INVENTED
     (base / "cache").mkdir()
-    rows = [{"id": r["id"], "lang": "en", "run": LOOP_RUN, "method": "naive", "model": "hand",
-             "raw": json.dumps(pred[r["id"]]), "parsed": pred[r["id"]], "parse_error": None,
-             "finish_reason": "stop"} for r in recs]
+    rows = [
+        {
+            "id": r["id"],
+            "lang": "en",
+            "run": LOOP_RUN,
+            "method": "naive",
+            "model": "hand",
+            "raw": json.dumps(pred[r["id"]]),
+            "parsed": pred[r["id"]],
+            "parse_error": None,
+            "finish_reason": "stop",
+        }
+        for r in recs
+    ]
     (base / "cache" / f"{LOOP_RUN}.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
+    )
     # a missed item: the first words of the report's second sentence, under family_history
     report = r0["report"]
     at = report.index(". ") + 2
@@ -323,29 +375,67 @@ def loop(tmp_path_factory, task):
     def ev(who, rid, kind, ts, **kw):
         return dict(make_event(who, LOOP_RUN, rid, kind, **kw), ts=f"2026-01-01T00:00:{ts:02d}")
 
-    alice = [ev("alice", r0["id"], "item", 1, field="diagnosis", item=d0, verdict="wrong"),
-             ev("alice", r0["id"], "item", 2, field="diagnosis", item=d0, verdict="correct"),
-             ev("alice", r0["id"], "item", 3, field="diagnosis", item=INVENTED,
-                verdict="unsupported"),
-             ev("alice", r1["id"], "item", 4, field="signs_symptoms", item=s1,
-                verdict="wrong_category", target="diagnosis"),
-             ev("alice", r0["id"], "missed", 5, field="family_history", item=missed,
-                start=start, end=start + len(missed), verdict="missed"),
-             ev("alice", r0["id"], "done", 6, done=True)]
-    bob = [ev("bob", r0["id"], "item", 1, field="diagnosis", item=d0, verdict="correct"),
-           ev("bob", r0["id"], "item", 2, field="diagnosis", item=INVENTED, verdict="correct"),
-           ev("bob", r1["id"], "item", 3, field="signs_symptoms", item=s1, verdict="wrong")]
+    alice = [
+        ev("alice", r0["id"], "item", 1, field="diagnosis", item=d0, verdict="wrong"),
+        ev("alice", r0["id"], "item", 2, field="diagnosis", item=d0, verdict="correct"),
+        ev("alice", r0["id"], "item", 3, field="diagnosis", item=INVENTED, verdict="unsupported"),
+        ev(
+            "alice",
+            r1["id"],
+            "item",
+            4,
+            field="signs_symptoms",
+            item=s1,
+            verdict="wrong_category",
+            target="diagnosis",
+        ),
+        ev(
+            "alice",
+            r0["id"],
+            "missed",
+            5,
+            field="family_history",
+            item=missed,
+            start=start,
+            end=start + len(missed),
+            verdict="missed",
+        ),
+        ev("alice", r0["id"], "done", 6, done=True),
+    ]
+    bob = [
+        ev("bob", r0["id"], "item", 1, field="diagnosis", item=d0, verdict="correct"),
+        ev("bob", r0["id"], "item", 2, field="diagnosis", item=INVENTED, verdict="correct"),
+        ev("bob", r1["id"], "item", 3, field="signs_symptoms", item=s1, verdict="wrong"),
+    ]
     reviews = base / "reviews"
     reviews.mkdir()
     for name, evs in (("alice", alice), ("bob", bob)):
         (reviews / f"{name}.jsonl").write_text("".join(json.dumps(e) + "\n" for e in evs))
-    args = ["--set", "data.limit=2", "--set", "data.langs=[en]",
-            "--set", f"run.cache_dir={base / 'cache'}",
-            "--set", f"run.results_dir={base / 'results'}",
-            "--set", f"review.reviews_dir={reviews}",
-            "--set", "evaluate.bertscore.enabled=false", "--set", "evaluate.bootstrap.n_boot=200"]
-    return {"base": base, "args": args, "records": recs, "pred": pred, "d0": d0, "s1": s1,
-            "missed": missed}
+    args = [
+        "--set",
+        "data.limit=2",
+        "--set",
+        "data.langs=[en]",
+        "--set",
+        f"run.cache_dir={base / 'cache'}",
+        "--set",
+        f"run.results_dir={base / 'results'}",
+        "--set",
+        f"review.reviews_dir={reviews}",
+        "--set",
+        "evaluate.bertscore.enabled=false",
+        "--set",
+        "evaluate.bootstrap.n_boot=200",
+    ]
+    return {
+        "base": base,
+        "args": args,
+        "records": recs,
+        "pred": pred,
+        "d0": d0,
+        "s1": s1,
+        "missed": missed,
+    }
 
 
 def test_evaluate_reports_human_precision_and_kappa(loop):
@@ -370,12 +460,15 @@ def test_evaluate_reports_human_precision_and_kappa(loop):
     assert k["value"] == pytest.approx(1 / 7) and k["agreement"] == pytest.approx(1 / 3)
     # automatic matching: d0 and s1 are gold items (matched), the invented one is not
     a = h["automatic"]["alice"]
-    assert (a["matched_and_correct"], a["matched_not_correct"], a["unmatched_correct"],
-            a["unmatched_not_correct"]) == (1, 1, 0, 1)
+    assert (
+        a["matched_and_correct"],
+        a["matched_not_correct"],
+        a["unmatched_correct"],
+        a["unmatched_not_correct"],
+    ) == (1, 1, 0, 1)
     assert a["correct_given_matched"] == pytest.approx(0.5) and a["matched_given_correct"] == 1
     b = h["automatic"]["bob"]
-    assert (b["matched_and_correct"], b["matched_not_correct"], b["unmatched_correct"]) == \
-        (1, 1, 1)
+    assert (b["matched_and_correct"], b["matched_not_correct"], b["unmatched_correct"]) == (1, 1, 1)
     page = (out / "report.html").read_text()
     assert "Clinician review" in page and "Cohen&#39;s kappa" in page
     assert "#### Clinician review" in (out / "report.md").read_text()
@@ -385,8 +478,9 @@ def test_corrected_gold_exports_reimports_and_scores(loop, task):
     from elmtex.io import load_split
 
     gold_dir = loop["base"] / "gold"
-    proc = run_script("review_app.py", *loop["args"], "--runs", LOOP_RUN,
-                      "--export-gold", str(gold_dir))
+    proc = run_script(
+        "review_app.py", *loop["args"], "--runs", LOOP_RUN, "--export-gold", str(gold_dir)
+    )
     assert "wrote 1 corrected records" in proc.stdout
     r0 = loop["records"][0]
     (got,) = load_split(gold_dir, ["en"], "test", task)  # only the record marked done
@@ -402,10 +496,21 @@ def test_corrected_gold_exports_reimports_and_scores(loop, task):
     assert prov["counts"]["records"] == 1 and prov["counts"]["missed_added"] == 1
     assert prov["counts"]["items_kept"] == 1 and prov["counts"]["items_dropped"] == 1
     # and a run is scored against it as a test split
-    run_script("evaluate.py", *loop["args"], "--set", f"data.dir={gold_dir}", "--set",
-               "data.limit=null", "--set", f"review.reviews_dir={loop['base'] / 'none'}",
-               "--set", f"run.results_dir={loop['base'] / 'results-gold'}", "--runs", LOOP_RUN,
-               timeout=300)
+    run_script(
+        "evaluate.py",
+        *loop["args"],
+        "--set",
+        f"data.dir={gold_dir}",
+        "--set",
+        "data.limit=null",
+        "--set",
+        f"review.reviews_dir={loop['base'] / 'none'}",
+        "--set",
+        f"run.results_dir={loop['base'] / 'results-gold'}",
+        "--runs",
+        LOOP_RUN,
+        timeout=300,
+    )
     m = json.loads((loop["base"] / "results-gold" / LOOP_RUN / "metrics.json").read_text())
     assert m["n_gold"] == 1 and "human_review" not in m
 

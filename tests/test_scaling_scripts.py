@@ -19,18 +19,31 @@ from elmtex.hardware import resolve_dtype
 def run_llm(*args: str, **env: str) -> subprocess.CompletedProcess:
     """run_llm.sh's command line; `vllm serve` (the GPU box's form) unless env says otherwise."""
     env = {"VLLM": "vllm", **env}
-    return subprocess.run(["bash", str(ROOT / "scripts/run_llm.sh"), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", **env})
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts/run_llm.sh"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", **env},
+    )
 
 
 def test_run_llm_takes_the_parallel_sizes_from_the_config():
-    proc = run_llm("--set", "backend.vllm.tensor_parallel_size=4",
-                   "--set", "backend.vllm.pipeline_parallel_size=2",
-                   "--set", "backend.vllm.data_parallel_size=3",
-                   "--set", "backend.vllm.distributed_executor_backend=ray",
-                   "--set", "backend.vllm.max_model_len=8192",
-                   "meta-llama/Llama-3.1-8B-Instruct", "--enforce-eager")
+    proc = run_llm(
+        "--set",
+        "backend.vllm.tensor_parallel_size=4",
+        "--set",
+        "backend.vllm.pipeline_parallel_size=2",
+        "--set",
+        "backend.vllm.data_parallel_size=3",
+        "--set",
+        "backend.vllm.distributed_executor_backend=ray",
+        "--set",
+        "backend.vllm.max_model_len=8192",
+        "meta-llama/Llama-3.1-8B-Instruct",
+        "--enforce-eager",
+    )
     assert proc.returncode == 0, proc.stderr
     argv = shlex.split(proc.stdout)
     assert argv[:3] == ["vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct"]
@@ -44,8 +57,7 @@ def test_run_llm_takes_the_parallel_sizes_from_the_config():
 
 
 def test_run_llm_defaults_and_the_old_environment_variables():
-    proc = run_llm("--config", "configs/experiments/gpu_llama31_8b_naive.yaml", TP="2",
-                   PORT="8001")
+    proc = run_llm("--config", "configs/experiments/gpu_llama31_8b_naive.yaml", TP="2", PORT="8001")
     assert proc.returncode == 0, proc.stderr
     argv = shlex.split(proc.stdout)
     flags = dict(zip(argv[3::2], argv[4::2], strict=False))
@@ -55,19 +67,31 @@ def test_run_llm_defaults_and_the_old_environment_variables():
     assert "--distributed-executor-backend" not in flags  # null: vLLM's own choice
     # structured outputs through llguidance, which honours the schema's whitespace guard
     assert json.loads(flags["--structured-outputs-config"]) == {
-        "backend": "guidance", "disable_any_whitespace": False}
+        "backend": "guidance",
+        "disable_any_whitespace": False,
+    }
 
 
 def test_run_llm_serves_from_a_python_with_vllm_and_the_cpu_settings():
     """The CPU build's form (make vllm): the same server started as a module of VLLM_PYTHON,
     with the config's eager mode and prefix-caching switch; model.dtype auto resolved here."""
-    proc = run_llm("--set", "backend.vllm.enforce_eager=true",
-                   "--set", "backend.vllm.prefix_caching=false", "smollm2-135m-instruct",
-                   VLLM="", VLLM_PYTHON="/opt/venv/bin/python")
+    proc = run_llm(
+        "--set",
+        "backend.vllm.enforce_eager=true",
+        "--set",
+        "backend.vllm.prefix_caching=false",
+        "smollm2-135m-instruct",
+        VLLM="",
+        VLLM_PYTHON="/opt/venv/bin/python",
+    )
     assert proc.returncode == 0, proc.stderr
     argv = shlex.split(proc.stdout)
-    assert argv[:4] == ["/opt/venv/bin/python", "-m", "vllm.entrypoints.openai.api_server",
-                        "--model"]
+    assert argv[:4] == [
+        "/opt/venv/bin/python",
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+    ]
     assert argv[4] == str(ROOT / "models" / "smollm2-135m-instruct")
     assert "--enforce-eager" in argv and "--no-enable-prefix-caching" in argv
     assert argv[argv.index("--dtype") + 1] == resolve_dtype("auto", "auto")
@@ -85,13 +109,19 @@ def test_in_process_vllm_refuses_data_parallel_with_the_way_out():
         check_vllm_data_parallel(2)
 
 
-@pytest.mark.parametrize("name, kind, extra", [
-    ("ddp", "MULTI_GPU", {}),
-    ("fsdp", "FSDP", {"fsdp_version": 2, "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP"}),
-    ("deepspeed_zero2", "DEEPSPEED", {"zero_stage": 2}),
-    ("deepspeed_zero3", "DEEPSPEED", {"zero_stage": 3, "zero3_init_flag": True,
-                                      "zero3_save_16bit_model": True}),
-])
+@pytest.mark.parametrize(
+    "name, kind, extra",
+    [
+        ("ddp", "MULTI_GPU", {}),
+        ("fsdp", "FSDP", {"fsdp_version": 2, "fsdp_auto_wrap_policy": "TRANSFORMER_BASED_WRAP"}),
+        ("deepspeed_zero2", "DEEPSPEED", {"zero_stage": 2}),
+        (
+            "deepspeed_zero3",
+            "DEEPSPEED",
+            {"zero_stage": 3, "zero3_init_flag": True, "zero3_save_16bit_model": True},
+        ),
+    ],
+)
 def test_accelerate_configs_load_as_accelerate_reads_them(name, kind, extra):
     from accelerate.commands.config.config_args import ClusterConfig, load_config_from_file
 
@@ -104,8 +134,10 @@ def test_accelerate_configs_load_as_accelerate_reads_them(name, kind, extra):
         assert "gradient_accumulation_steps" not in section and "gradient_clipping" not in section
 
 
-@pytest.mark.parametrize("script", ["scripts/slurm/finetune.sbatch",
-                                    "scripts/slurm/cache_array.sbatch", "scripts/run_llm.sh"])
+@pytest.mark.parametrize(
+    "script",
+    ["scripts/slurm/finetune.sbatch", "scripts/slurm/cache_array.sbatch", "scripts/run_llm.sh"],
+)
 def test_shell_scripts_parse(script):
     proc = subprocess.run(["bash", "-n", str(ROOT / script)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

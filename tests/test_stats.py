@@ -81,8 +81,9 @@ def test_missing_and_empty():
     assert bootstrap_mean_ci(np.array([np.nan, np.nan]))["value"] is None
     # a missing record counts 0 and leaves the others' weights (keyed by position) as they were
     with_nan = bootstrap_mean_ci(np.array([np.nan, *VALUES, np.nan]), n_boot=300, seed=3)
-    assert with_nan == bootstrap_mean_ci(np.array(VALUES), n_boot=300, seed=3,
-                                         keys=np.arange(1, 11))
+    assert with_nan == bootstrap_mean_ci(
+        np.array(VALUES), n_boot=300, seed=3, keys=np.arange(1, 11)
+    )
     assert bootstrap_ci([], py_mean)["value"] is None
     assert bootstrap_ci([None, None], py_mean)["n"] == 0
     assert bootstrap_counts_f1_ci(np.zeros((0, 3)))["value"] is None
@@ -97,10 +98,10 @@ def test_missing_and_empty():
 def test_vectorised_mean_equals_reference():
     values = [0.3, None, 0.8, 0.1, 0.5, 0.9]
     present = [v for v in values if v is not None]
-    value, low, high, _ = py_bootstrap(present, py_mean, n_boot=50, seed=11,
-                                       keys=[0, 2, 3, 4, 5])
-    fast = bootstrap_mean_ci(np.array([np.nan if v is None else v for v in values]),
-                             n_boot=50, seed=11)
+    value, low, high, _ = py_bootstrap(present, py_mean, n_boot=50, seed=11, keys=[0, 2, 3, 4, 5])
+    fast = bootstrap_mean_ci(
+        np.array([np.nan if v is None else v for v in values]), n_boot=50, seed=11
+    )
     generic = bootstrap_ci(values, py_mean, n_boot=50, seed=11)
     for r in (fast, generic):
         assert r["n"] == 5
@@ -146,8 +147,9 @@ def test_paired_diff_drops_records_missing_in_either_run():
     r = paired_bootstrap_diff(a, b, n_boot=100, seed=4)
     assert r["n"] == 3
     assert r["diff"] == pytest.approx((0.3 + 0.6 + 0.1) / 3 - (0.1 + 0.4 + 0.2) / 3)
-    assert r == paired_bootstrap_diff(a[[0, 3, 4]], b[[0, 3, 4]], n_boot=100, seed=4,
-                                      keys=[0, 3, 4])
+    assert r == paired_bootstrap_diff(
+        a[[0, 3, 4]], b[[0, 3, 4]], n_boot=100, seed=4, keys=[0, 3, 4]
+    )
 
 
 def test_paired_counts_diff_equals_reference():
@@ -156,8 +158,7 @@ def test_paired_counts_diff_equals_reference():
     b[:, 0] += 1  # one more true positive per record
     r = paired_bootstrap_counts_f1_diff(a, b, n_boot=50, seed=9)
     ref = []
-    for ra, rb in zip(resamples(a.tolist(), 50, 9), resamples(b.tolist(), 50, 9),
-                      strict=True):
+    for ra, rb in zip(resamples(a.tolist(), 50, 9), resamples(b.tolist(), 50, 9), strict=True):
         fa, fb = py_micro_f1(ra), py_micro_f1(rb)
         if fa is not None and fb is not None:
             ref.append(fb - fa)

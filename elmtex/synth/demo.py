@@ -40,10 +40,21 @@ from elmtex.synth.demo_vocabulary import (
 )
 
 FIELDS: tuple[str, ...] = (
-    "life_style", "family_history", "social_history", "medical_surgical_history",
-    "signs_symptoms", "comorbidities", "diagnostic_techniques_procedures", "diagnosis",
-    "laboratory_values", "pathology", "pharmacological_therapy", "interventional_therapy",
-    "patient_outcome_assessment", "age", "gender",
+    "life_style",
+    "family_history",
+    "social_history",
+    "medical_surgical_history",
+    "signs_symptoms",
+    "comorbidities",
+    "diagnostic_techniques_procedures",
+    "diagnosis",
+    "laboratory_values",
+    "pathology",
+    "pharmacological_therapy",
+    "interventional_therapy",
+    "patient_outcome_assessment",
+    "age",
+    "gender",
 )
 NA_VALUE = "N/A"
 SEPARATOR = "; "
@@ -90,9 +101,9 @@ _CURRENT_YEAR = 2023  # fixed (not today's date) so that output never changes wi
 
 @dataclass
 class Patient:
-    kind: str            # "adult", "child" or "infant"
-    sex: str | None      # "m", "f" or None (not stated in the report)
-    age: int             # in years, or in months for infants
+    kind: str  # "adult", "child" or "infant"
+    sex: str | None  # "m", "f" or None (not stated in the report)
+    age: int  # in years, or in months for infants
     age_stated: bool
 
     @property
@@ -135,14 +146,29 @@ def record_seed(seed: int, lang: str, split: str, index: int) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-_GENERIC_WORDS = frozenset({"disease", "chronic", "syndrome", "acute", "severe", "stage",
-                            "newly", "diagnosed", "primary", "mellitus"})
+_GENERIC_WORDS = frozenset(
+    {
+        "disease",
+        "chronic",
+        "syndrome",
+        "acute",
+        "severe",
+        "stage",
+        "newly",
+        "diagnosed",
+        "primary",
+        "mellitus",
+    }
+)
 
 
 def _keywords(text: str) -> set[str]:
     """Significant lower-case words of an English text (for overlap checks)."""
-    return {w for w in re.findall(r"[a-z0-9'-]+", text.lower())
-            if len(w) >= 6 and w not in _GENERIC_WORDS}
+    return {
+        w
+        for w in re.findall(r"[a-z0-9'-]+", text.lower())
+        if len(w) >= 6 and w not in _GENERIC_WORDS
+    }
 
 
 # Leading articles stay in the prose but not in the gold item ("revealed a positive Murphy
@@ -153,7 +179,7 @@ _ARTICLES = {"en": ("a ", "an "), "de": ("ein ", "eine ", "das ")}
 def _gold_item(text: str, lang: str) -> str:
     for article in _ARTICLES[lang]:
         if text.startswith(article):
-            return text[len(article):]
+            return text[len(article) :]
     return text
 
 
@@ -197,9 +223,9 @@ class _CaseBuilder:
         self.rng, self.lang, self.spec, self.p = rng, lang, spec, patient
         self.gold: dict[str, list[str]] = {f: [] for f in FIELDS}
         self.chosen_en: list[str] = []  # English text of every drawn item (for clash checks)
-        self.condition = ""             # key of the primary diagnosis (set by build)
-        self.path_cyto = False          # pathology items are all cytology (smear, CSF, ...)
-        self.fatal = False              # the outcome is the patient's death
+        self.condition = ""  # key of the primary diagnosis (set by build)
+        self.path_cyto = False  # pathology items are all cytology (smear, CSF, ...)
+        self.fatal = False  # the outcome is the patient's death
         self.last_template = ""
         self.ctx = self._context()
 
@@ -239,12 +265,13 @@ class _CaseBuilder:
         comorbidity "bronchial asthma" next to the diagnosis "severe asthma exacerbation")."""
         return [self._render_entry(e) for e in self._pick(pool, k, avoid)]
 
-    def _pick(self, pool: tuple[Entry, ...], k: int,
-              avoid: list[str] | None = None) -> list[Entry]:
+    def _pick(self, pool: tuple[Entry, ...], k: int, avoid: list[str] | None = None) -> list[Entry]:
         avoid_words = {w for a in (avoid or []) for w in _keywords(a)}
-        fitting = [e for e in pool
-                   if self.p.fits(e) and self._suits(e.conds)
-                   and not (_keywords(e.en) & avoid_words)]
+        fitting = [
+            e
+            for e in pool
+            if self.p.fits(e) and self._suits(e.conds) and not (_keywords(e.en) & avoid_words)
+        ]
         self.rng.shuffle(fitting)
         picked: list[Entry] = []
         groups: list[str] = []
@@ -299,45 +326,83 @@ class _CaseBuilder:
         sex = {"m": "male ", "f": "female ", None: ""}[p.sex]
         if p.age_stated:
             age = self._age_text()
-            np = rng.choice((f"{sex}{noun} aged {age}", f"{sex}{noun} of {age}",
-                             f"{sex}{noun}, {age} of age,"))
+            np = rng.choice(
+                (f"{sex}{noun} aged {age}", f"{sex}{noun} of {age}", f"{sex}{noun}, {age} of age,")
+            )
         else:
             np = ("adult " if p.kind == "adult" else "") + f"{sex}{noun}"
         art = "an" if np[0] in "aeiou" else "a"
         subj = f"{art} {np}"
         definite = f"the {noun}"
-        return {"Subj": subj[0].upper() + subj[1:], "subj": subj,
-                "S": definite.capitalize(), "s": definite, "Poss": f"The {noun}'s",
-                "dat": "the parents" if p.pediatric else definite}
+        return {
+            "Subj": subj[0].upper() + subj[1:],
+            "subj": subj,
+            "S": definite.capitalize(),
+            "s": definite,
+            "Poss": f"The {noun}'s",
+            "dat": "the parents" if p.pediatric else definite,
+        }
 
     def _context_de(self) -> dict[str, str]:
         rng, p = self.rng, self.p
         age = self._age_text() if p.age_stated else ""
         if p.kind == "adult":
             forms = {
-                "m": (f"ein {age} alter männlicher Patient", f"ein männlicher Patient, {age} alt,",
-                      "ein erwachsener männlicher Patient", "der Patient", "er", "dem Patienten"),
-                "f": (f"eine {age} alte weibliche Patientin",
-                      f"eine weibliche Patientin, {age} alt,",
-                      "eine erwachsene weibliche Patientin", "die Patientin", "sie",
-                      "der Patientin"),
-                None: (f"eine {age} alte Person", f"eine Person, {age} alt,",
-                       "eine erwachsene Person", "die erkrankte Person", "sie",
-                       "der erkrankten Person"),
+                "m": (
+                    f"ein {age} alter männlicher Patient",
+                    f"ein männlicher Patient, {age} alt,",
+                    "ein erwachsener männlicher Patient",
+                    "der Patient",
+                    "er",
+                    "dem Patienten",
+                ),
+                "f": (
+                    f"eine {age} alte weibliche Patientin",
+                    f"eine weibliche Patientin, {age} alt,",
+                    "eine erwachsene weibliche Patientin",
+                    "die Patientin",
+                    "sie",
+                    "der Patientin",
+                ),
+                None: (
+                    f"eine {age} alte Person",
+                    f"eine Person, {age} alt,",
+                    "eine erwachsene Person",
+                    "die erkrankte Person",
+                    "sie",
+                    "der erkrankten Person",
+                ),
             }[p.sex]
         elif p.kind == "infant":
             adj = {"m": "männlicher ", "f": "weiblicher ", None: ""}[p.sex]
-            forms = (f"ein {age} alter {adj}Säugling", f"ein {adj}Säugling, {age} alt,",
-                     f"ein {adj}Säugling", "der Säugling", "er", "den Eltern")
+            forms = (
+                f"ein {age} alter {adj}Säugling",
+                f"ein {adj}Säugling, {age} alt,",
+                f"ein {adj}Säugling",
+                "der Säugling",
+                "er",
+                "den Eltern",
+            )
         else:
             gen = {"m": " männlichen Geschlechts", "f": " weiblichen Geschlechts", None: ""}[p.sex]
-            forms = (f"ein {age} altes Kind{gen}", f"ein Kind{gen}, {age} alt,",
-                     f"ein Kind{gen}", "das Kind", "es", "den Eltern")
+            forms = (
+                f"ein {age} altes Kind{gen}",
+                f"ein Kind{gen}, {age} alt,",
+                f"ein Kind{gen}",
+                "das Kind",
+                "es",
+                "den Eltern",
+            )
         subj = rng.choice(forms[:2]) if p.age_stated else forms[2]
         definite = forms[3]
-        return {"Subj": subj[0].upper() + subj[1:], "subj": subj,
-                "S": definite[0].upper() + definite[1:], "s": definite, "er": forms[4],
-                "dat": forms[5]}
+        return {
+            "Subj": subj[0].upper() + subj[1:],
+            "subj": subj,
+            "S": definite[0].upper() + definite[1:],
+            "s": definite,
+            "er": forms[4],
+            "dat": forms[5],
+        }
 
     def sentence(self, slot: str, items: list[str] | None = None) -> str:
         table = TEMPLATES[self.lang]
@@ -362,8 +427,9 @@ class _CaseBuilder:
         complaints = self.draw(spec.complaints, rng.choice((1, 2, 2, 3)))
         signs = self.draw(spec.signs, rng.choice((0, 1, 1, 2)))
         if not absent["diagnostic_techniques_procedures"]:
-            g["diagnostic_techniques_procedures"] = self.draw(spec.procedures,
-                                                              rng.choice((1, 2, 2, 3)))
+            g["diagnostic_techniques_procedures"] = self.draw(
+                spec.procedures, rng.choice((1, 2, 2, 3))
+            )
         if not absent["laboratory_values"]:
             g["laboratory_values"] = self.draw_labs(rng.choice((1, 2, 3, 3, 4)))
         if not absent["pharmacological_therapy"]:
@@ -379,8 +445,9 @@ class _CaseBuilder:
         if not absent["medical_surgical_history"]:
             g["medical_surgical_history"] = self.draw(HISTORY, rng.choice((1, 1, 2)))
         if not absent["comorbidities"]:
-            g["comorbidities"] = self.draw(COMORBIDITIES, rng.choice((1, 2, 2, 3)),
-                                           avoid=self.chosen_en[:n_dx])
+            g["comorbidities"] = self.draw(
+                COMORBIDITIES, rng.choice((1, 2, 2, 3)), avoid=self.chosen_en[:n_dx]
+            )
         if not absent["life_style"]:
             g["life_style"] = self.draw(LIFESTYLE, rng.choice((1, 1, 2)))
         if not absent["social_history"]:
@@ -409,8 +476,11 @@ class _CaseBuilder:
     def _negation(self) -> str | None:
         p = self.p
         clash_text = " ".join(self.chosen_en).lower()
-        options = [n for n in NEGATIONS if (n.ped or not p.pediatric)
-                   and not any(c in clash_text for c in n.clashes)]
+        options = [
+            n
+            for n in NEGATIONS
+            if (n.ped or not p.pediatric) and not any(c in clash_text for c in n.clashes)
+        ]
         if not options:
             return None
         picked = self.rng.sample(options, min(len(options), self.rng.choice((1, 1, 2))))
@@ -418,8 +488,10 @@ class _CaseBuilder:
 
     def _vitals(self) -> str:
         rng, p = self.rng, self.p
-        febrile = any(w in " ".join(self.gold["signs_symptoms"]).lower()
-                      for w in ("fever", "chills", "fieber", "schüttelfrost"))
+        febrile = any(
+            w in " ".join(self.gold["signs_symptoms"]).lower()
+            for w in ("fever", "chills", "fieber", "schüttelfrost")
+        )
         t = rng.uniform(38.2, 39.8) if febrile else rng.uniform(36.3, 37.3)
         if p.kind == "adult":
             sys_bp, dia_bp, hr = rng.randint(98, 178), rng.randint(58, 102), rng.randint(56, 118)
@@ -431,8 +503,13 @@ class _CaseBuilder:
             sys_bp, dia_bp, hr = rng.randint(90, 122), rng.randint(50, 76), rng.randint(74, 136)
         low_sat = self.condition in _HYPOXIC
         spo2 = rng.randint(84, 93) if low_sat else rng.randint(94, 99)
-        ctx = dict(self.ctx, bp=f"{sys_bp}/{dia_bp}", hr=str(hr), t=_fmt_num(t, 1, self.lang),
-                   spo2=str(spo2))
+        ctx = dict(
+            self.ctx,
+            bp=f"{sys_bp}/{dia_bp}",
+            hr=str(hr),
+            t=_fmt_num(t, 1, self.lang),
+            spo2=str(spo2),
+        )
         return _render(rng.choice(TEMPLATES[self.lang]["vitals"]), ctx, None, self.lang)
 
     def _fillers(self, section: str, facts: set[str], days_stated: bool) -> list[_Sentence]:
@@ -442,8 +519,9 @@ class _CaseBuilder:
             needs = set(flags.split())
             if sec != section or not (needs - {"days", "weeks"}) <= facts:
                 continue
-            sentence = _Sentence(_render(en if self.lang == "en" else de, self.ctx, None,
-                                         self.lang), removable=True)
+            sentence = _Sentence(
+                _render(en if self.lang == "en" else de, self.ctx, None, self.lang), removable=True
+            )
             if needs & {"days", "weeks"}:
                 if not ("weeks" in needs and days_stated):  # never contradict the opening
                     onset.append(sentence)
@@ -453,8 +531,9 @@ class _CaseBuilder:
             out.append(self.rng.choice(onset))  # one statement of symptom onset at most
         return out
 
-    def _compose(self, complaints: list[str], signs: list[str],
-                 fatal: bool) -> list[list[_Sentence]]:
+    def _compose(
+        self, complaints: list[str], signs: list[str], fatal: bool
+    ) -> list[list[_Sentence]]:
         rng, g = self.rng, self.gold
 
         def keep(s: str) -> _Sentence:
@@ -469,13 +548,19 @@ class _CaseBuilder:
         facts |= {"procs"} if g["diagnostic_techniques_procedures"] else set()
         if g["pharmacological_therapy"] or g["interventional_therapy"]:
             facts.add("tx")
-        pools = {sec: self._fillers(sec, facts, days_stated)
-                 for sec in ("intro", "exam", "invest", "dx", "therapy", "outcome")}
+        pools = {
+            sec: self._fillers(sec, facts, days_stated)
+            for sec in ("intro", "exam", "invest", "dx", "therapy", "outcome")
+        }
 
         history: list[_Sentence] = []
-        for slot, field in (("history", "medical_surgical_history"),
-                            ("comorb", "comorbidities"), ("lifestyle", "life_style"),
-                            ("social", "social_history"), ("family", "family_history")):
+        for slot, field in (
+            ("history", "medical_surgical_history"),
+            ("comorb", "comorbidities"),
+            ("lifestyle", "life_style"),
+            ("social", "social_history"),
+            ("family", "family_history"),
+        ):
             if g[field]:
                 history.append(keep(self.sentence(slot, g[field])))
         if not g["family_history"] and rng.random() < 0.4:
@@ -484,8 +569,10 @@ class _CaseBuilder:
             history.append(keep(self.sentence("comorb_none")))
         rng.shuffle(history)
 
-        exam = [keep(self._vitals()),
-                keep(self.sentence("signs", signs) if signs else self.sentence("signs_none"))]
+        exam = [
+            keep(self._vitals()),
+            keep(self.sentence("signs", signs) if signs else self.sentence("signs_none")),
+        ]
         if rng.random() < 0.4:
             exam.reverse()
         if rng.random() < 0.6:
@@ -498,16 +585,24 @@ class _CaseBuilder:
         if labs:
             if len(labs) >= 3 and rng.random() < 0.4:
                 cut = rng.randint(1, len(labs) - 1)
-                invest.append([keep(self.sentence("labs", labs[:cut])),
-                               keep(self.sentence("labs_more", labs[cut:]))])
+                invest.append(
+                    [
+                        keep(self.sentence("labs", labs[:cut])),
+                        keep(self.sentence("labs_more", labs[cut:])),
+                    ]
+                )
             else:
                 invest.append([keep(self.sentence("labs", labs))])
         procs = g["diagnostic_techniques_procedures"]
         if procs:
             if len(procs) >= 2 and rng.random() < 0.4:
                 cut = rng.randint(1, len(procs) - 1)
-                invest.append([keep(self.sentence("procs", procs[:cut])),
-                               keep(self.sentence("procs_more", procs[cut:]))])
+                invest.append(
+                    [
+                        keep(self.sentence("procs", procs[:cut])),
+                        keep(self.sentence("procs_more", procs[cut:])),
+                    ]
+                )
             else:
                 invest.append([keep(self.sentence("procs", procs))])
         rng.shuffle(invest)
@@ -534,12 +629,21 @@ class _CaseBuilder:
         elif path:
             dx = path + dx
 
-        outcome = ([keep(self.sentence("outcome", g["patient_outcome_assessment"]))]
-                   if g["patient_outcome_assessment"] else [])
+        outcome = (
+            [keep(self.sentence("outcome", g["patient_outcome_assessment"]))]
+            if g["patient_outcome_assessment"]
+            else []
+        )
 
         # Some fillers from the start; more are added later only if the report is too short.
-        for sec, body in (("intro", intro), ("exam", exam), ("invest", invest_flat),
-                          ("dx", dx), ("therapy", therapy), ("outcome", outcome)):
+        for sec, body in (
+            ("intro", intro),
+            ("exam", exam),
+            ("invest", invest_flat),
+            ("dx", dx),
+            ("therapy", therapy),
+            ("outcome", outcome),
+        ):
             for f in list(pools[sec]):
                 if rng.random() < 0.3:
                     body.insert(rng.randint(1, len(body)) if body else 0, f)
@@ -547,8 +651,15 @@ class _CaseBuilder:
         self._spare = [f for sec in pools for f in pools[sec]]
         self._spare_home = {id(f): sec for sec in pools for f in pools[sec]}
 
-        sections = {"intro": intro, "history": history, "exam": exam, "invest": invest_flat,
-                    "dx": dx, "therapy": therapy, "outcome": outcome}
+        sections = {
+            "intro": intro,
+            "history": history,
+            "exam": exam,
+            "invest": invest_flat,
+            "dx": dx,
+            "therapy": therapy,
+            "outcome": outcome,
+        }
         self._sections = sections
         order = ["intro", "history", "exam", "invest", "dx", "therapy", "outcome"]
         if rng.random() < 0.3:  # examination reported before the history
@@ -557,6 +668,7 @@ class _CaseBuilder:
 
     def pad(self) -> bool:
         """Add one spare filler sentence to its section; False when none may be added."""
+
         def used(sec: str) -> int:
             return sum(s.removable for s in self._sections[sec])
 
@@ -586,8 +698,9 @@ def _word_count(text: str) -> int:
     return len(text.split())
 
 
-def _make_patient(rng: random.Random, spec: Specialty, absent_age: bool,
-                  absent_sex: bool) -> Patient:
+def _make_patient(
+    rng: random.Random, spec: Specialty, absent_age: bool, absent_sex: bool
+) -> Patient:
     if spec.pediatric:
         if rng.random() < 0.35:
             kind, age = "infant", rng.randint(2, 11)
@@ -655,8 +768,12 @@ def generate_record(lang: str, split: str, index: int, seed: int = DEFAULT_SEED)
         "lang": lang,
         "report": report,
         "summary": summary,
-        "meta": {"specialty": spec.key, "condition": builder.condition, "template_seed": rseed,
-                 "words": words},
+        "meta": {
+            "specialty": spec.key,
+            "condition": builder.condition,
+            "template_seed": rseed,
+            "words": words,
+        },
     }
 
 
@@ -670,8 +787,9 @@ def to_jsonl(records: list[dict]) -> str:
     return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
 
 
-def write_demo_data(out_dir: Path, sizes: dict[str, int], langs: list[str],
-                    seed: int = DEFAULT_SEED) -> dict[str, dict[str, int]]:
+def write_demo_data(
+    out_dir: Path, sizes: dict[str, int], langs: list[str], seed: int = DEFAULT_SEED
+) -> dict[str, dict[str, int]]:
     """Write <out_dir>/<lang>/<split>.jsonl for every language and split; returns the counts."""
     out_dir = Path(out_dir)
     counts: dict[str, dict[str, int]] = {}
