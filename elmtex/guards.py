@@ -338,12 +338,13 @@ def allowed_hosts(bind_host: str) -> set[str] | None:
     return names
 
 
-def host_name(host_header: str) -> str:
-    """'example.org:8770' -> 'example.org'; '[::1]:80' -> '[::1]'."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$")
+
+
+def host_name(host_header: str) -> str | None:
+    """'example.org:8770' -> 'example.org'; '[::1]:80' -> '[::1]'; None if malformed."""
+    m = _HOST_RE.match((host_header or "").strip())
+    return m.group(1).lower() if m else None
 
 
 def install_host_check(app: Any, bind_host: str) -> None:

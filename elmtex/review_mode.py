@@ -17,31 +17,23 @@ with a redirect to the record page (303), so a reload never posts twice.
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from elmtex.grounding import EXACT, NORMALIZED, ground_item
+from elmtex.guards import LOOPBACK_NAMES, host_name
 from elmtex.reviews import MAX_ITEM, MAX_NOTE, MISSED, VERDICTS, WITHDRAWN, ReviewStore, make_event
 
 if TYPE_CHECKING:
     from elmtex.review import Renderer, Review, Run, ServerLinks
 
 SCRIPT = Path(__file__).with_name("review_assets") / "review.js"
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-_HOST_RE = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::\d{1,5})?$")
 
 
 class FormError(ValueError):
     """A posted field the app refuses (400); the message names it."""
-
-
-def host_name(host: str) -> str | None:
-    """The name part of a Host header ("127.0.0.1:8770" -> "127.0.0.1"); None if malformed."""
-    m = _HOST_RE.match(host or "")
-    return m.group(1).lower() if m else None
 
 
 def item_index(review: Review, run: Run, rid: str) -> dict[int, tuple[str, Any]]:
@@ -237,7 +229,7 @@ def install_host_check(app, allowed_hosts: Iterable[str] = ()) -> None:
     web page elsewhere cannot reach the app through a name it controls (DNS rebinding)."""
     from flask import abort, request
 
-    hosts = {h.lower() for h in (*LOCAL_HOSTS, *allowed_hosts)}
+    hosts = {h.lower() for h in (*LOOPBACK_NAMES, *allowed_hosts)}
 
     @app.before_request
     def check_host():
