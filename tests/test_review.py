@@ -172,6 +172,25 @@ def item_keys(task, groundings: dict[str, list[dict]]) -> list[tuple[int, str, d
 # --- The service and the browser -----------------------------------------------------------
 
 
+def wait_until_serving(proc: subprocess.Popen, url: str, log_path: Path) -> None:
+    """Until review_app.py answers /health (60 s at most); its log if it exits or never does."""
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"review_app.py exited with {proc.returncode}:\n{log_path.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"review_app.py did not answer:\n{log_path.read_text()}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def server(data):
     """review_app.py serving runs A and B on a free port of 127.0.0.1."""
@@ -196,21 +215,7 @@ def server(data):
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"review_app.py exited with {proc.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"review_app.py did not answer:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_until_serving(proc, url, log_path)
         yield url
     finally:
         proc.terminate()

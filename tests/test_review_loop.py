@@ -21,7 +21,15 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port, run_script
-from test_review import RUN_A, browser, css, data, page, record_url  # noqa: F401 (fixtures)
+from test_review import (  # noqa: F401 (fixtures)
+    RUN_A,
+    browser,
+    css,
+    data,
+    page,
+    record_url,
+    wait_until_serving,
+)
 
 # --- The app in review mode -------------------------------------------------------------------
 
@@ -53,21 +61,7 @@ def review_app(data, reviews: Path, reviewer: str | None, port: int | None = Non
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"review_app.py exited with {proc.returncode}:\n{log_path.read_text()}"
-                )
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"review_app.py did not answer:\n{log_path.read_text()}")
-            time.sleep(0.2)
+        wait_until_serving(proc, url, log_path)
         yield url, log_path
     finally:
         proc.terminate()
