@@ -24,6 +24,7 @@ from elmtex.finetune import (
     SUMMARY_FILE,
     adapters_to_dtype,
     base_model_path,
+    cap_malloc_retention,
     check_sft_keys,
     count_4bit_layers,
     cut_and_check,
@@ -71,6 +72,7 @@ state = PartialState(cpu=not torch.cuda.is_available())
 
 if ft["torch_threads"]:
     torch.set_num_threads(int(ft["torch_threads"]))
+cap_malloc_retention(ft["malloc_mmap_threshold"])  # freed activations back to the system
 cuda = torch.cuda.is_available()
 mode, why = training_mode(ft["method"], cuda, cfg["model"]["dtype"])
 print(f"mode: {why}")
@@ -123,7 +125,7 @@ print(f"model {model_path}: {total / 1e6:.0f}M parameters, {trainable / 1e6:.2f}
       f"{train_args.per_device_train_batch_size} x {train_args.gradient_accumulation_steps} "
       "accumulation steps")
 
-Trainer = make_trainer_class()
+Trainer = make_trainer_class(ft["loss_head_tile"])
 grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps
 tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
 trainer = Trainer(
