@@ -46,7 +46,7 @@ from elmtex.task import Task
 
 IGNORE = -100  # label of a token that is not trained on (PyTorch's cross-entropy ignore_index)
 OVERLONG_POLICIES = ("drop", "truncate")
-METHODS = ("lora", "qlora")
+METHODS = ("lora", "qlora", "dora")  # finetune.method: the PEFT method trained
 SUMMARY_FILE = "train_summary.json"  # written last by finetune.py: the adapter is complete
 CONFIG_FILE = "finetune_config.json"  # what a --resume must match
 LOG_FILE = "train_log.csv"
@@ -358,6 +358,9 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
     if method not in METHODS:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
     where = "GPU" if cuda else "CPU"
+    if method == "dora":
+        return "dora", (f"DoRA on the {where}: each adapted weight is split into a magnitude and "
+                        "a direction; the magnitudes and a LoRA update of the direction train.")
     if method == "qlora":
         return "qlora", (f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
                          f"double quantisation, {dtype} compute); LoRA adapters train on top.")
@@ -498,7 +501,9 @@ def linear_module_names(model: Any) -> list[str]:
 
 def lora_config(ft: dict, model: Any) -> Any:
     """The adapter: rank, alpha, dropout, target modules, and optionally only the top layers
-    (backpropagation then stops at the lowest adapted layer: much cheaper on a CPU)."""
+    (backpropagation then stops at the lowest adapted layer: much cheaper on a CPU). With
+    `method: dora`, peft's DoRA (weight-decomposed LoRA): the same shape plus a magnitude
+    vector per adapted layer; it merges into the base like LoRA."""
     from peft import LoraConfig
 
     lo = ft["lora"]
@@ -511,7 +516,7 @@ def lora_config(ft: dict, model: Any) -> Any:
         layers = list(range(n - min(int(lo["top_layers"]), n), n))
     return LoraConfig(r=lo["r"], lora_alpha=lo["alpha"], lora_dropout=lo["dropout"],
                       target_modules=targets, layers_to_transform=layers,
-                      bias="none", task_type="CAUSAL_LM")
+                      use_dora=ft["method"] == "dora", bias="none", task_type="CAUSAL_LM")
 
 
 def pick_attention(ft: dict, cuda: bool) -> str:
