@@ -14,6 +14,7 @@ train_log.csv, tensorboard/ and train_summary.json (last, when training finished
 
 import argparse
 import os
+import resource
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
@@ -151,6 +152,7 @@ start = time.monotonic()
 result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
 eval_metrics = trainer.evaluate() if datasets["eval"] is not None else {}
 trainer.save_model(str(out_dir))  # the final adapter (adapter_model.safetensors) + tokenizer
+steps_run = trainer.state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
 summary = {
     "name": paths.name, "base_model": model_path, "mode": mode, "attention": attn,
     "global_step": trainer.state.global_step, "train_loss": result.training_loss,
@@ -160,6 +162,10 @@ summary = {
     "resumed_from": str(checkpoint) if checkpoint else None,
     "dtype": cfg["model"]["dtype"], "bf16_autocast": ft["bf16"], "quantized_layers": quantized,
     **grad_check,
+    # This invocation's costs (a resumed run: since the checkpoint), for comparing methods.
+    "seconds_per_step": round(result.metrics["train_runtime"] / max(steps_run, 1), 2),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    "adapter_bytes": (out_dir / "adapter_model.safetensors").stat().st_size,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
 state.wait_for_everyone()  # every process done with the adapter before it is marked complete

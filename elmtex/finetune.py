@@ -351,6 +351,9 @@ def register_varlen_attention() -> str:
 # --------------------------------------------------------------------------- model and adapter
 
 
+QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (it is in requirements.txt; CPU and CUDA)"
+
+
 def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
     """(mode, message). The mode is the method asked for, always: QLoRA runs wherever
     bitsandbytes does (CUDA GPUs and CPUs), and where it cannot, training stops instead of
@@ -358,6 +361,13 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
     if method not in METHODS:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
     where = "GPU" if cuda else "CPU"
+    if method == "qlora":
+        try:  # fail before anything is written, not after the data is tokenised
+            import bitsandbytes  # noqa: F401
+        except ImportError as e:
+            raise FinetuneError(f"finetune.method qlora loads the base model in 4 bits with "
+                                f"bitsandbytes, which does not import here ({e}). Install it: "
+                                f"{QLORA_INSTALL}.") from e
     if method == "dora":
         return "dora", (f"DoRA on the {where}: each adapted weight is split into a magnitude and "
                         "a direction; the magnitudes and a LoRA update of the direction train.")
@@ -365,9 +375,6 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
         return "qlora", (f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
                          f"double quantisation, {dtype} compute); LoRA adapters train on top.")
     return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
-
-
-QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (it is in requirements.txt; CPU and CUDA)"
 
 
 def quant_config(dtype: str) -> Any:
