@@ -153,6 +153,7 @@ result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else
 eval_metrics = trainer.evaluate() if datasets["eval"] is not None else {}
 trainer.save_model(str(out_dir))  # the final adapter (adapter_model.safetensors) + tokenizer
 steps_run = trainer.state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+state.wait_for_everyone()  # every process done with the adapter before it is marked complete
 summary = {
     "name": paths.name, "base_model": model_path, "mode": mode, "attention": attn,
     "global_step": trainer.state.global_step, "train_loss": result.training_loss,
@@ -168,7 +169,6 @@ summary = {
     "adapter_bytes": (out_dir / "adapter_model.safetensors").stat().st_size,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
-state.wait_for_everyone()  # every process done with the adapter before it is marked complete
 if state.is_main_process:
     write_json(out_dir / SUMMARY_FILE, summary)  # last: marks the adapter complete
 print(f"done: {summary}")
