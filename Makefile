@@ -12,7 +12,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup lock vllm llamacpp models demo retriever review browser test lint clean-cache
+.PHONY: setup lock vllm llamacpp models demo compare-peft retriever review browser test lint clean-cache
 
 setup: $(VENV)/.installed
 
@@ -111,6 +111,13 @@ demo:
 	$(PY) scripts/merge_model_lora.py --config $(FT_RECIPE) $(ARGS)
 	$(GEN_PY) cache_results_naive.py --config $(FT_RUN) $(GEN_ARGS) $(ARGS)
 	$(PY) evaluate.py $(ARGS)
+
+# LoRA vs QLoRA vs DoRA on the demo's fine-tuning recipe (configs/experiments/peft_*.yaml: the
+# same data, seed, rank and steps): each trained, merged and run through the naive stage, then
+# evaluate.py compares the three runs (paired differences to LoRA) and the training costs are
+# tabled (data/results/compare-peft/). Resumable like demo.
+compare-peft: models
+	$(PY) scripts/compare_peft.py $(ARGS)
 
 # The retriever service alone, in the foreground (Ctrl-C stops it).
 retriever: setup

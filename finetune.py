@@ -14,6 +14,7 @@ train_log.csv, tensorboard/ and train_summary.json (last, when training finished
 
 import argparse
 import os
+import resource
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local models by default; HF_HUB_OFFLINE=0 uses a hub
@@ -24,6 +25,7 @@ from elmtex.finetune import (
     SUMMARY_FILE,
     adapters_to_dtype,
     base_model_path,
+    cap_malloc_retention,
     check_sft_keys,
     count_4bit_layers,
     cut_and_check,
@@ -74,6 +76,7 @@ state = PartialState(cpu=not torch.cuda.is_available())
 
 if ft["torch_threads"]:
     torch.set_num_threads(int(ft["torch_threads"]))
+cap_malloc_retention(ft["malloc_mmap_threshold"])  # freed activations back to the system
 cuda = torch.cuda.is_available()
 mode, why = training_mode(ft["method"], cuda, cfg["model"]["dtype"])
 print(f"mode: {why}")
@@ -135,7 +138,7 @@ print(
     "accumulation steps"
 )
 
-Trainer = make_trainer_class()
+Trainer = make_trainer_class(ft["loss_head_tile"])
 grad_check: dict = {}  # the adapters' gradient sums before the first optimizer steps
 tb_dir = tensorboard_dir(out_dir)  # before the trainer: its TensorBoard callback reads it then
 trainer = Trainer(
@@ -163,6 +166,8 @@ start = time.monotonic()
 result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
 eval_metrics = trainer.evaluate() if datasets["eval"] is not None else {}
 trainer.save_model(str(out_dir))  # the final adapter (adapter_model.safetensors) + tokenizer
+steps_run = trainer.state.global_step - (int(checkpoint.name.split("-")[-1]) if checkpoint else 0)
+state.wait_for_everyone()  # every process done with the adapter before it is marked complete
 summary = {
     "name": paths.name,
     "base_model": model_path,
@@ -181,9 +186,12 @@ summary = {
     "bf16_autocast": ft["bf16"],
     "quantized_layers": quantized,
     **grad_check,
+    # This invocation's costs (a resumed run: since the checkpoint), for comparing methods.
+    "seconds_per_step": round(result.metrics["train_runtime"] / max(steps_run, 1), 2),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    "adapter_bytes": (out_dir / "adapter_model.safetensors").stat().st_size,
     "hardware": hardware_description("cuda" if cuda else "cpu"),
 }
-state.wait_for_everyone()  # every process done with the adapter before it is marked complete
 if state.is_main_process:
     write_json(out_dir / SUMMARY_FILE, summary)  # last: marks the adapter complete
 print(f"done: {summary}")

@@ -46,7 +46,7 @@ from elmtex.task import Task
 
 IGNORE = -100  # label of a token that is not trained on (PyTorch's cross-entropy ignore_index)
 OVERLONG_POLICIES = ("drop", "truncate")
-METHODS = ("lora", "qlora")
+METHODS = ("lora", "qlora", "dora")  # finetune.method: the PEFT method trained
 SUMMARY_FILE = "train_summary.json"  # written last by finetune.py: the adapter is complete
 CONFIG_FILE = "finetune_config.json"  # what a --resume must match
 LOG_FILE = "train_log.csv"
@@ -374,6 +374,9 @@ def register_varlen_attention() -> str:
 # --------------------------------------------------------------------------- model and adapter
 
 
+QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (a dependency of the package; CPU and CUDA)"
+
+
 def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
     """(mode, message). The mode is the method asked for, always: QLoRA runs wherever
     bitsandbytes does (CUDA GPUs and CPUs), and where it cannot, training stops instead of
@@ -382,14 +385,25 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
     where = "GPU" if cuda else "CPU"
     if method == "qlora":
+        try:  # fail before anything is written, not after the data is tokenised
+            import bitsandbytes  # noqa: F401
+        except ImportError as e:
+            raise FinetuneError(
+                f"finetune.method qlora loads the base model in 4 bits with "
+                f"bitsandbytes, which does not import here ({e}). Install it: "
+                f"{QLORA_INSTALL}."
+            ) from e
+    if method == "dora":
+        return "dora", (
+            f"DoRA on the {where}: each adapted weight is split into a magnitude and "
+            "a direction; the magnitudes and a LoRA update of the direction train."
+        )
+    if method == "qlora":
         return "qlora", (
             f"QLoRA on the {where}: the base model is loaded 4-bit (bitsandbytes nf4, "
             f"double quantisation, {dtype} compute); LoRA adapters train on top."
         )
     return "lora", f"LoRA on the {where}: the base weights stay frozen, only the adapters train."
-
-
-QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (a dependency of the package; CPU and CUDA)"
 
 
 def quant_config(dtype: str) -> Any:
@@ -545,7 +559,9 @@ def linear_module_names(model: Any) -> list[str]:
 
 def lora_config(ft: dict, model: Any) -> Any:
     """The adapter: rank, alpha, dropout, target modules, and optionally only the top layers
-    (backpropagation then stops at the lowest adapted layer: much cheaper on a CPU)."""
+    (backpropagation then stops at the lowest adapted layer: much cheaper on a CPU). With
+    `method: dora`, peft's DoRA (weight-decomposed LoRA): the same shape plus a magnitude
+    vector per adapted layer; it merges into the base like LoRA."""
     from peft import LoraConfig
 
     lo = ft["lora"]
@@ -562,6 +578,7 @@ def lora_config(ft: dict, model: Any) -> Any:
         lora_dropout=lo["dropout"],
         target_modules=targets,
         layers_to_transform=layers,
+        use_dora=ft["method"] == "dora",
         bias="none",
         task_type="CAUSAL_LM",
     )
@@ -639,12 +656,65 @@ def read_log(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def make_trainer_class() -> type:
+def cap_malloc_retention(threshold: int | None) -> bool:
+    """Have glibc serve allocations of `threshold` bytes or more with mmap, so that freed ones go
+    back to the operating system; True where it was set (Linux with glibc).
+
+    glibc's own threshold starts at 128 KiB but rises (up to 32 MiB) each time the process frees
+    a large mmapped block, and blocks below it are kept in the heap when freed. Training frees
+    tensors of a few MB by the thousand (activations, the loss head's tiles): for SmolLM2 at
+    4 x 940 tokens with gradient checkpointing, autograd kept 256 MB for the backward pass while
+    RSS grew by 4.5 GB; with the threshold fixed at 128 KiB it grew by 280 MB
+    (benchmarks/finetune.py shows the peak RSS per mode and phase)."""
+    if not threshold:
+        return False
+    import ctypes
+    import platform
+
+    if platform.system() != "Linux" or not platform.libc_ver()[0] == "glibc":
+        return False
+    m_mmap_threshold = -3  # <malloc.h>; setting it also stops glibc from raising it
+    return bool(ctypes.CDLL("libc.so.6").mallopt(m_mmap_threshold, int(threshold)))
+
+
+def limit_loss_head_tiles(tile: list[int] | None) -> None:
+    """Run TRL's fused loss head in tiles of tile[0] tokens x tile[1] vocabulary entries.
+
+    SFTTrainer never builds the full logits: it projects the hidden states through the LM head
+    tile by tile (4,096 tokens x 32,768 entries in TRL 1.16), folding each tile into the
+    log-probabilities and its entropy and token-accuracy statistics. On a GPU Triton kernels do
+    the folding in place; on a CPU the torch fallback makes about eight float32 copies of each
+    512 MB tile, forward and backward: 2.2 GB and 4.2 GB above the decoder layers' peak for
+    SmolLM2 at 4 x 1,100 tokens (benchmarks/finetune.py). Small tiles cost a few more matmul
+    calls and leave the values unchanged."""
+    if not tile:
+        return
+    from trl.kernels import chunked_logprob
+    from trl.trainer import utils as trl_utils
+
+    if not (
+        hasattr(chunked_logprob, "TOKEN_CHUNK_SIZE")
+        and hasattr(trl_utils, "_CHUNKED_LOGPROB_CHUNK_SIZE")
+    ):
+        raise FinetuneError(
+            "finetune.loss_head_tile: this TRL version has no tiled loss head "
+            "to configure; set finetune.loss_head_tile to null"
+        )
+    chunked_logprob.TOKEN_CHUNK_SIZE, trl_utils._CHUNKED_LOGPROB_CHUNK_SIZE = map(int, tile)
+
+
+def make_trainer_class(loss_head_tile: list[int] | None = None) -> type:
     """SFTTrainer that refuses a batch with no trained token (a masked-out batch gives a zero
-    loss and zero gradients: training would go on silently learning nothing)."""
+    loss and zero gradients: training would go on silently learning nothing), and on a CPU
+    runs TRL's loss head in tiles of `loss_head_tile` (limit_loss_head_tiles)."""
     from trl import SFTTrainer
 
     class CheckedSFTTrainer(SFTTrainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            if self.args.device.type == "cpu":  # GPUs: TRL's Triton kernels need no copies
+                limit_loss_head_tiles(loss_head_tile)
+
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.get("labels")
             if labels is not None and not bool((labels != IGNORE).any()):

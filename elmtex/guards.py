@@ -108,7 +108,8 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "evaluate.entities.backend": ("items", "umls"),
     "evaluate.bertscore.dtype": ("auto", "float32", "bfloat16", "float16"),
     "finetune.overlong": ("drop", "truncate"),
-    "finetune.method": ("lora", "qlora"),
+    "finetune.method": ("lora", "qlora", "dora"),
+    "finetune.qlora_merge_into": ("original", "dequantized"),
     "finetune.merge_dtype": ("bfloat16", "float16", "float32"),
 }
 
