@@ -81,6 +81,12 @@ if args.export_gold:
         f"wrote {prov['counts']['records']} corrected records of {run.name} "
         f"({', '.join(prov['reviewers'])}) to {args.export_gold}: {prov['counts']}"
     )
+    if prov["counts"]["records"]:  # only the reviewed languages have a file; results apart
+        print(
+            f"score a run against it: python evaluate.py --set data.dir={args.export_gold} "
+            f"--set data.langs=[{','.join(prov['langs'])}] --set data.limit=null "
+            f"--set run.results_dir={args.export_gold}/results --runs {run.name}"
+        )
 elif args.export:
     pages = export_static(review, args.export)
     print(f"wrote {pages} pages to {args.export} (open {args.export}/index.html in a browser)")

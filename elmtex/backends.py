@@ -253,6 +253,14 @@ class VLLMBackend:
         # platform always spawns). Its workers (tensor parallel on a GPU box) still get theirs.
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(int(cpu_kv_cache_gib)))
+        import torch
+
+        if not torch.cuda.is_available():
+            # vLLM 0.32's CPU build saves its AOT-compiled model but cannot load it back
+            # ("'function' object has no attribute 'finalize_loading'", vllm-project/vllm#45447),
+            # so every engine start compiled again (150-175 s on 2 cores); the older compile
+            # cache loads: 72 s for a warm start (docs/results.md, Main job).
+            os.environ.setdefault("VLLM_USE_AOT_COMPILE", "0")
         from vllm import LLM
 
         self.model_id = model_path

@@ -52,6 +52,9 @@ if [[ -z "$vllm_python" && -z "${VLLM:-}" ]] && ! command -v vllm >/dev/null \
 fi
 if [[ -n "$vllm_python" ]]; then
   export VLLM_CPU_KVCACHE_SPACE="${VLLM_CPU_KVCACHE_SPACE:-4}"
+  # vLLM 0.32's CPU build cannot load its own AOT compile cache (vllm-project/vllm#45447) and
+  # compiles again at every start; its older compile cache loads (elmtex/backends.py).
+  command -v nvidia-smi >/dev/null || export VLLM_USE_AOT_COMPILE="${VLLM_USE_AOT_COMPILE:-0}"
   cmd=("$vllm_python" -m vllm.entrypoints.openai.api_server --model "${serve_args[@]}")
 else
   cmd=("${VLLM:-vllm}" serve "${serve_args[@]}")
