@@ -411,11 +411,20 @@ def plot_confusion(ea: dict, path: Path, title: str) -> Path:
 def plot_frontier(points: dict[str, tuple[float, dict]], path: Path) -> Path:
     """Entity F1 (with CI) against generation seconds per record, one point per run."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    slowest = max(p[0] for p in points.values())
     for run, (seconds, ci) in points.items():
         v, lo, hi = ci.get("value"), ci.get("low"), ci.get("high")
         err = None if lo is None else [[v - lo], [hi - v]]
         ax.errorbar([seconds], [v], yerr=err, fmt="o", capsize=3, label=run)
-        ax.annotate(run, (seconds, v), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        right = seconds == slowest and len(points) > 1  # the rightmost label inside the axes
+        ax.annotate(
+            run,
+            (seconds, v),
+            fontsize=7,
+            xytext=(-4 if right else 4, 4),
+            textcoords="offset points",
+            ha="right" if right else "left",
+        )
     seconds = [p[0] for p in points.values()]
     log = max(seconds) / min(seconds) >= 10  # a log axis only where runs differ that much
     if log:
