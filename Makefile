@@ -132,8 +132,10 @@ review: setup
 browser:
 	bash scripts/install_browser.sh
 
-# The lint first (CI runs make test: .ci/run), then the suite.
-test: lint browser vllm
+# The lint first (CI runs make test: .ci/run), then the suite. The two environments install
+# in parallel (the lint needs .venv only), as for make demo.
+test:
+	$(MAKE) --no-print-directory -j2 lint vllm browser
 	$(PY) -m pytest -q tests $(PYTEST_ARGS)
 
 # ruff's rules and its formatter (pyproject.toml [tool.ruff]); ruff format . fixes the latter.
