@@ -377,6 +377,18 @@ def register_varlen_attention() -> str:
 QLORA_INSTALL = "pip install bitsandbytes==0.50.2 (a dependency of the package; CPU and CUDA)"
 
 
+def require_bitsandbytes() -> None:
+    """QLoRA's 4-bit layers come from bitsandbytes: an error that says how to install it."""
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError as e:
+        raise FinetuneError(
+            f"finetune.method qlora loads the base model in 4 bits with "
+            f"bitsandbytes, which does not import here ({e}). Install it: "
+            f"{QLORA_INSTALL}."
+        ) from e
+
+
 def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
     """(mode, message). The mode is the method asked for, always: QLoRA runs wherever
     bitsandbytes does (CUDA GPUs and CPUs), and where it cannot, training stops instead of
@@ -385,14 +397,7 @@ def training_mode(method: str, cuda: bool, dtype: str) -> tuple[str, str]:
         raise FinetuneError(f"finetune.method must be one of {METHODS}, got {method!r}")
     where = "GPU" if cuda else "CPU"
     if method == "qlora":
-        try:  # fail before anything is written, not after the data is tokenised
-            import bitsandbytes  # noqa: F401
-        except ImportError as e:
-            raise FinetuneError(
-                f"finetune.method qlora loads the base model in 4 bits with "
-                f"bitsandbytes, which does not import here ({e}). Install it: "
-                f"{QLORA_INSTALL}."
-            ) from e
+        require_bitsandbytes()  # fail before anything is written, not after tokenising
     if method == "dora":
         return "dora", (
             f"DoRA on the {where}: each adapted weight is split into a magnitude and "
@@ -450,14 +455,7 @@ def load_base_for_training(
     }
     if mode != "qlora":
         return AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError as e:
-        raise FinetuneError(
-            f"finetune.method qlora loads the base model in 4 bits with "
-            f"bitsandbytes, which does not import here ({e}). Install it: "
-            f"{QLORA_INSTALL}."
-        ) from e
+    require_bitsandbytes()
     kwargs["quantization_config"] = quant_config(dtype)
     # One whole copy per process: this process's GPU under `accelerate launch`, else GPU 0; or
     # the CPU, where bitsandbytes 0.50 has its own 4-bit kernels.
