@@ -25,8 +25,8 @@ import requests
 
 from elmtex.config import ConfigError
 from elmtex.constrained import schema_from_config
+from elmtex.hardware import cuda_available, resolve_dtype
 from elmtex.hardware import describe as hardware_description
-from elmtex.hardware import resolve_dtype
 from elmtex.local_models import check_hub_id, resolve_model_path
 
 Conversation = list[dict[str, str]]
@@ -253,9 +253,7 @@ class VLLMBackend:
         # platform always spawns). Its workers (tensor parallel on a GPU box) still get theirs.
         os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(int(cpu_kv_cache_gib)))
-        import torch
-
-        if not torch.cuda.is_available():
+        if not cuda_available():
             # vLLM 0.32's CPU build saves its AOT-compiled model but cannot load it back
             # ("'function' object has no attribute 'finalize_loading'", vllm-project/vllm#45447),
             # so every engine start compiled again (150-175 s on 2 cores); the older compile
