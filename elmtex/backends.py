@@ -25,7 +25,7 @@ import requests
 
 from elmtex.config import ConfigError
 from elmtex.constrained import schema_from_config
-from elmtex.hardware import cuda_available, resolve_dtype
+from elmtex.hardware import cuda_available, resolve_dtype, resolve_enforce_eager
 from elmtex.hardware import describe as hardware_description
 from elmtex.local_models import check_hub_id, resolve_model_path
 
@@ -243,7 +243,7 @@ class VLLMBackend:
         pipeline_parallel_size: int = 1,
         data_parallel_size: int = 1,
         distributed_executor_backend: str | None = None,
-        enforce_eager: bool = False,
+        enforce_eager: bool | str = "auto",
         cpu_kv_cache_gib: int = 4,
         prefix_caching: bool = True,
     ):
@@ -276,7 +276,7 @@ class VLLMBackend:
             tensor_parallel_size=tensor_parallel_size,
             pipeline_parallel_size=pipeline_parallel_size,
             max_model_len=max_model_len,
-            enforce_eager=enforce_eager,
+            enforce_eager=resolve_enforce_eager(enforce_eager),
             enable_prefix_caching=prefix_caching,
             gpu_memory_utilization=gpu_memory_utilization,
             **extra,

@@ -58,7 +58,7 @@ def _unknown_key(key: str, tree: dict, source: str) -> ConfigError:
 # Keys whose value may be one string or a list of strings (several servers of one model).
 STRING_OR_LIST_KEYS = {"backend.openai.base_url"}
 # Booleans that may also be "auto" (decided by the hardware: elmtex/hardware.py).
-AUTO_OR_BOOL_KEYS = {"finetune.bf16"}
+AUTO_OR_BOOL_KEYS = {"finetune.bf16", "backend.vllm.enforce_eager"}
 # Sections that take keys default.yaml does not list: their consumer checks them (finetune.sft
 # goes to trl.SFTConfig as it is; elmtex.finetune.check_sft_keys names an unknown field).
 OPEN_SECTIONS = {"finetune.sft"}

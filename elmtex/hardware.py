@@ -71,6 +71,16 @@ def bf16_is_native(device: str) -> bool:
     return cpu_has_native_bf16()
 
 
+def resolve_enforce_eager(value: bool | str) -> bool:
+    """vLLM's eager mode: "auto" is eager without CUDA, compiled (torch.compile, CUDA graphs) on it.
+
+    On a CPU the compile warm-up outweighs what it buys for runs of the demo's size: on 2 cores
+    it took 94-210 s per engine start against 3 s eager, for about 10% faster generation
+    (identical answers; docs/models-and-engines.md). On a GPU, CUDA graphs matter.
+    """
+    return (not cuda_available()) if value == "auto" else bool(value)
+
+
 def resolve_dtype(dtype: str, device: str) -> str:
     """A dtype name for `device`; "auto" becomes bfloat16 where bf16 is native, else float32."""
     if dtype != "auto":

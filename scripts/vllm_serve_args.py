@@ -12,7 +12,7 @@ import argparse
 import json
 
 from elmtex.config import add_config_args, config_from_args
-from elmtex.hardware import resolve_dtype
+from elmtex.hardware import resolve_dtype, resolve_enforce_eager
 from elmtex.local_models import resolve_model_path
 
 parser = add_config_args(argparse.ArgumentParser(description=__doc__.split("\n")[0]))
@@ -54,7 +54,7 @@ argv += [
 ]
 if not v["prefix_caching"]:
     argv += ["--no-enable-prefix-caching"]
-if v["enforce_eager"]:
+if resolve_enforce_eager(v["enforce_eager"]):  # auto: eager on a CPU
     argv += ["--enforce-eager"]
 if v["distributed_executor_backend"]:
     argv += ["--distributed-executor-backend", str(v["distributed_executor_backend"])]

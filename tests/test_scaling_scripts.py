@@ -13,7 +13,7 @@ from conftest import ROOT
 
 from elmtex.backends import check_vllm_data_parallel
 from elmtex.config import ConfigError
-from elmtex.hardware import resolve_dtype
+from elmtex.hardware import cuda_available, resolve_dtype
 
 
 def run_llm(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -27,6 +27,16 @@ def run_llm(*args: str, **env: str) -> subprocess.CompletedProcess:
         timeout=60,
         env={**os.environ, "PYTHON": sys.executable, "DRY_RUN": "1", **env},
     )
+
+
+def serve_flags(argv: list[str]) -> dict[str, str | bool]:
+    """`--flag value` pairs after the model; a flag with no value (--enforce-eager) is True."""
+    flags: dict[str, str | bool] = {}
+    for i, arg in enumerate(argv):
+        if arg.startswith("--"):
+            value = argv[i + 1] if i + 1 < len(argv) else ""
+            flags[arg] = True if not value or value.startswith("--") else value
+    return flags
 
 
 def test_run_llm_takes_the_parallel_sizes_from_the_config():
@@ -47,7 +57,7 @@ def test_run_llm_takes_the_parallel_sizes_from_the_config():
     assert proc.returncode == 0, proc.stderr
     argv = shlex.split(proc.stdout)
     assert argv[:3] == ["vllm", "serve", "meta-llama/Llama-3.1-8B-Instruct"]
-    flags = dict(zip(argv[3::2], argv[4::2], strict=False))
+    flags = serve_flags(argv[3:])
     assert flags["--tensor-parallel-size"] == "4" and flags["--pipeline-parallel-size"] == "2"
     assert flags["--data-parallel-size"] == "3" and flags["--max-model-len"] == "8192"
     assert flags["--distributed-executor-backend"] == "ray"
@@ -60,7 +70,7 @@ def test_run_llm_defaults_and_the_old_environment_variables():
     proc = run_llm("--config", "configs/experiments/gpu_llama31_8b_naive.yaml", TP="2", PORT="8001")
     assert proc.returncode == 0, proc.stderr
     argv = shlex.split(proc.stdout)
-    flags = dict(zip(argv[3::2], argv[4::2], strict=False))
+    flags = serve_flags(argv[3:])
     assert argv[2] == "meta-llama/Llama-3.1-8B-Instruct"  # the config's model
     assert flags["--tensor-parallel-size"] == "2" and flags["--port"] == "8001"
     assert flags["--pipeline-parallel-size"] == "1" and flags["--data-parallel-size"] == "1"
@@ -95,6 +105,19 @@ def test_run_llm_serves_from_a_python_with_vllm_and_the_cpu_settings():
     assert argv[4] == str(ROOT / "models" / "smollm2-135m-instruct")
     assert "--enforce-eager" in argv and "--no-enable-prefix-caching" in argv
     assert argv[argv.index("--dtype") + 1] == resolve_dtype("auto", "auto")
+
+
+def test_run_llm_eager_mode_auto_follows_the_hardware():
+    """enforce_eager auto: eager on a CPU (no compile warm-up), compiled on CUDA; true and false
+    as written, whatever the hardware."""
+    auto, off, on = (
+        shlex.split(run_llm("--set", f"backend.vllm.enforce_eager={v}").stdout)
+        for v in ("auto", "false", "true")
+    )
+    assert ("--enforce-eager" in auto) == (not cuda_available())
+    assert "--enforce-eager" not in off and "--enforce-eager" in on
+    bad = run_llm("--set", "backend.vllm.enforce_eager=sometimes")
+    assert bad.returncode == 1 and "wants true, false or auto" in bad.stderr
 
 
 def test_run_llm_config_error_is_one_line():
