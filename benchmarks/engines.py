@@ -185,6 +185,8 @@ def run_served(engine: str, prompts_path: Path, workdir: Path) -> dict:
             "backend.vllm.max_model_len=8192",
             "--set",
             f"backend.vllm.prefix_caching={'no-prefix-cache' not in engine}",
+            "--set",
+            "backend.vllm.enforce_eager=false",  # compiled, as "vllm"; auto is eager on a CPU
             args.model,
         ]
         env.update(PORT=str(port), VLLM_PYTHON=str(PYTHONS["vllm"]))

@@ -51,10 +51,15 @@ def test_ddp_two_processes_train_one_adapter(workspace, test_model_dir):  # noqa
         ws, "ddp", "finetune.sft.max_steps=2", "finetune.sft.per_device_train_batch_size=1"
     )
     run_script("scripts/prepare_train_chat_data.py", *args)
-    for extra in ((), ("--overwrite",)):  # the second run clears the first: rank 0 only
-        proc = accelerate_launch(*args, *extra)
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    # An earlier run's output, which --overwrite must clear on the main process only, before
+    # the other process looks: had that one looked first, it would refuse the folder ("already
+    # holds a training run"). One launch instead of a real first run (about 100 s on 2 cores).
     out = ws / "models" / "ddp-lora"
+    (out / "checkpoint-1").mkdir(parents=True)
+    (out / "train_summary.json").write_text(json.dumps({"length": {"max_steps": 1}}))
+    proc = accelerate_launch(*args, "--overwrite")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    assert not (out / "checkpoint-1").exists()
     summary = json.loads((out / "train_summary.json").read_text())
     assert summary["processes"] == 2 and summary["global_step"] == 2
     assert (out / "adapter_model.safetensors").stat().st_size > 0
