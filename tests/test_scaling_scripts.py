@@ -110,10 +110,12 @@ def test_run_llm_serves_from_a_python_with_vllm_and_the_cpu_settings():
 def test_run_llm_eager_mode_auto_follows_the_hardware():
     """enforce_eager auto: eager on a CPU (no compile warm-up), compiled on CUDA; true and false
     as written, whatever the hardware."""
-    auto, off, on = (
-        shlex.split(run_llm("--set", f"backend.vllm.enforce_eager={v}").stdout)
+    procs = [
+        run_llm("--set", f"backend.vllm.enforce_eager={v}", "meta-llama/Llama-3.1-8B-Instruct")
         for v in ("auto", "false", "true")
-    )
+    ]
+    assert all(p.returncode == 0 for p in procs), [p.stderr for p in procs]
+    auto, off, on = (shlex.split(p.stdout) for p in procs)
     assert ("--enforce-eager" in auto) == (not cuda_available())
     assert "--enforce-eager" not in off and "--enforce-eager" in on
     bad = run_llm("--set", "backend.vllm.enforce_eager=sometimes")
